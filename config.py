@@ -1,0 +1,63 @@
+"""Configuration defaults; ``create_app`` layers the environment and a test's mapping on top."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class Defaults:
+    """Settings for a developer's machine; production overrides them from the environment."""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30  # a month: residents share few devices
+    WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone still submits
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh", "en")
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+    LECTURES_PER_PAGE = 20
+    DEFAULT_BOOKING_CUTOFF_MINUTES = 60
+
+
+# Environment variables read at start-up: name -> (config key, converter).
+ENVIRONMENT = {
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "LINLI_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
+}
+
+
+def from_environment(environ=os.environ) -> dict:
+    """The settings given by environment variables."""
+    settings = {}
+    for name, (key, convert) in ENVIRONMENT.items():
+        if environ.get(name):
+            settings[key] = convert(environ[name])
+    secure = settings.pop("SESSION_COOKIE_SECURE", None)
+    if secure is not None:
+        settings["SESSION_COOKIE_SECURE"] = settings["REMEMBER_COOKIE_SECURE"] = secure
+    return settings
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for ``postgres://`` and ``postgresql://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """A secret key kept in the instance folder, made on first use (development only)."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

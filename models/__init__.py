@@ -1,0 +1,32 @@
+"""SQLAlchemy 2 models: the entities of Linli and the constraints that guard them."""
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    """Declarative base with named constraints, so migrations can refer to them."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+# Objects stay readable after commit: a request commits once, then redirects or renders.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+from .user import Role, User, UserRole  # noqa: E402
+from .program import Program, ProgramKind, Series, Venue, program_organizers  # noqa: E402
+from .event import Event, EventStatus  # noqa: E402
+from .booking import Booking, BookingStatus, Quota  # noqa: E402
+
+__all__ = [
+    "db", "Base", "Role", "User", "UserRole", "Program", "ProgramKind", "Series", "Venue",
+    "program_organizers", "Event", "EventStatus", "Booking", "BookingStatus", "Quota",
+]

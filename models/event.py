@@ -1,0 +1,80 @@
+"""Dated happenings of a program: a lecture, a talk, a rehearsal, a class."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from . import db
+from .types import UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from .booking import Quota
+    from .program import Program, Series, Venue
+
+
+class EventStatus(enum.Enum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Event(db.Model):
+    """One dated happening of a program, with its seats held in a :class:`Quota`."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        sa.Index("ix_events_program_starts", "program_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(sa.ForeignKey("programs.id", ondelete="CASCADE"))
+    series_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("series.id", ondelete="SET NULL"), index=True
+    )
+    venue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("venues.id", ondelete="SET NULL"))
+    seat_quota_id: Mapped[int] = mapped_column(sa.ForeignKey("quotas.id"), unique=True)
+
+    title: Mapped[str] = mapped_column(sa.String(120))
+    speaker: Mapped[str] = mapped_column(sa.String(80), default="")
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    booking_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    booking_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    status: Mapped[EventStatus] = mapped_column(
+        enum_column(EventStatus), default=EventStatus.SCHEDULED
+    )
+    cancel_reason: Mapped[str] = mapped_column(sa.String(200), default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Raised on every change a subscriber would notice (calendar SEQUENCE).
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    program: Mapped[Program] = relationship(back_populates="events")
+    series: Mapped[Series | None] = relationship()
+    venue: Mapped[Venue | None] = relationship()
+    seats: Mapped[Quota] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is EventStatus.CANCELLED
+
+    def has_started(self, now: datetime) -> bool:
+        """Tell whether the event has begun at ``now``."""
+        return now >= self.starts_at
+
+    def is_booking_open(self, now: datetime) -> bool:
+        """Tell whether seats can be booked at ``now`` (scheduled and inside the window)."""
+        if self.is_cancelled or now >= self.booking_closes_at or self.has_started(now):
+            return False
+        return self.booking_opens_at is None or now >= self.booking_opens_at
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.title}>"

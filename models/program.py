@@ -1,0 +1,94 @@
+"""Programs (lecture series, the lecture team, troupes, youth programs), their topic
+series and the venues where their events happen."""
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from . import db
+from .types import enum_column
+
+if TYPE_CHECKING:
+    from .event import Event
+    from .user import User
+
+
+class ProgramKind(enum.Enum):
+    """The four kinds of program the community runs."""
+
+    LECTURE_SERIES = "lecture_series"  # 周三文史讲堂
+    LECTURE_TEAM = "lecture_team"  # 蒲公英宣讲队
+    TROUPE = "troupe"  # 文体队伍 / 民间艺术团体
+    YOUTH = "youth"  # 青少年项目
+
+
+program_organizers = sa.Table(
+    "program_organizers",
+    db.metadata,
+    sa.Column("program_id", sa.ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Program(db.Model):
+    """Something the community runs, with organizers and dated events."""
+
+    __tablename__ = "programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ProgramKind] = mapped_column(enum_column(ProgramKind), index=True)
+    slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+
+    organizers: Mapped[list[User]] = relationship(secondary=program_organizers)
+    series: Mapped[list[Series]] = relationship(
+        back_populates="program", order_by="Series.position", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[Event]] = relationship(back_populates="program")
+
+    def is_organized_by(self, user: User) -> bool:
+        """Tell whether ``user`` may manage this program (its organizers and admins)."""
+        from .user import Role
+
+        if not getattr(user, "is_authenticated", False):
+            return False
+        return user.has_role(Role.ADMIN) or any(o.id == user.id for o in self.organizers)
+
+    def __repr__(self) -> str:
+        return f"<Program {self.slug}>"
+
+
+class Series(db.Model):
+    """A topic series (专题) within a program, e.g. 齐国故城系 in the Wednesday lectures."""
+
+    __tablename__ = "series"
+    __table_args__ = (sa.UniqueConstraint("program_id", "slug", name="uq_series_program_slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(sa.ForeignKey("programs.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(sa.String(60))
+    name: Mapped[str] = mapped_column(sa.String(80))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    program: Mapped[Program] = relationship(back_populates="series")
+
+    def __repr__(self) -> str:
+        return f"<Series {self.slug}>"
+
+
+class Venue(db.Model):
+    """A place where events happen, e.g. 社区文化服务中心 or 城市书房."""
+
+    __tablename__ = "venues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    address: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    def __repr__(self) -> str:
+        return f"<Venue {self.name}>"

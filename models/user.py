@@ -1,0 +1,90 @@
+"""People who use Linli and the roles they hold."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import db
+from .types import UTCDateTime, enum_column, utcnow
+
+
+class Role(enum.Enum):
+    """What a person may do; one person may hold several roles."""
+
+    RESIDENT = "resident"
+    VOLUNTEER = "volunteer"
+    ORGANIZER = "organizer"
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    """A resident's account, identified by a mainland mobile number."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(11), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(40))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    role_links: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def set_password(self, password: str) -> None:
+        """Store a salted scrypt hash of ``password``."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        """Tell whether ``password`` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def roles(self) -> set[Role]:
+        return {link.role for link in self.role_links}
+
+    def has_role(self, role: Role) -> bool:
+        """Tell whether the person holds ``role``; an admin holds every role."""
+        roles = self.roles
+        return role in roles or Role.ADMIN in roles
+
+    def grant(self, role: Role) -> None:
+        """Give the person ``role`` if they do not hold it yet."""
+        if role not in self.roles:
+            self.role_links.append(UserRole(role=role))
+
+    def revoke(self, role: Role) -> None:
+        """Take ``role`` away from the person."""
+        self.role_links = [link for link in self.role_links if link.role != role]
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot log in
+        return self.is_active_account
+
+    @property
+    def masked_phone(self) -> str:
+        """The phone number with the middle four digits hidden, e.g. 138****0001."""
+        return f"{self.phone[:3]}****{self.phone[-4:]}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.display_name}>"
+
+
+class UserRole(db.Model):
+    """One role held by one person."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[Role] = mapped_column(enum_column(Role), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="role_links")

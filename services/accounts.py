@@ -1,0 +1,86 @@
+"""Accounts: registering residents, checking passwords, granting roles."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models import Role, User, db
+
+from .db import begin_write
+from .errors import PhoneTaken
+
+PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+
+# Compared against when the phone number is unknown, so a login takes as long either way.
+_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+
+def normalize_phone(raw: str) -> str:
+    """Strip spaces, dashes and a +86 prefix from a typed mobile number."""
+    digits = re.sub(r"[\s\-()]", "", raw or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    return digits
+
+
+def is_valid_phone(phone: str) -> bool:
+    """Tell whether ``phone`` is an 11-digit mainland mobile number."""
+    return bool(PHONE_PATTERN.match(phone))
+
+
+def find_by_phone(phone: str) -> User | None:
+    """The account registered with ``phone``, if any."""
+    return db.session.execute(sa.select(User).where(User.phone == phone)).scalar_one_or_none()
+
+
+def register_user(
+    *, phone: str, display_name: str, password: str, now: datetime,
+    roles: tuple[Role, ...] = (Role.RESIDENT,),
+) -> User:
+    """Create an account with a hashed password and the given roles.
+
+    :raises PhoneTaken: when the number is already registered (also under a race).
+    """
+    begin_write()
+    if find_by_phone(phone) is not None:
+        raise PhoneTaken()
+    user = User(phone=phone, display_name=display_name.strip(), created_at=now)
+    user.set_password(password)
+    for role in roles:
+        user.grant(role)
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError as error:
+        raise PhoneTaken() from error
+    return user
+
+
+def authenticate(phone: str, password: str) -> User | None:
+    """The active account matching ``phone`` and ``password``, or None."""
+    user = find_by_phone(phone)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
+    return user
+
+
+def set_roles(user: User, roles: set[Role]) -> None:
+    """Give ``user`` exactly ``roles`` (a resident role is always kept)."""
+    begin_write()
+    wanted = set(roles) | {Role.RESIDENT}
+    for role in Role:
+        if role in wanted:
+            user.grant(role)
+        else:
+            user.revoke(role)
+    db.session.flush()

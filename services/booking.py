@@ -1,0 +1,121 @@
+"""Booking seats at events: the event-level rules around :mod:`services.capacity`."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from models import Booking, BookingStatus, Event, User, db
+
+from . import capacity
+from .db import begin_write
+from .errors import (
+    BookingClosed, BookingError, BookingNotOpen, CancellationClosed, EventCancelled, EventStarted,
+)
+
+
+def ensure_bookable(event: Event, now: datetime) -> None:
+    """Check that seats at ``event`` can be booked at ``now``.
+
+    :raises EventCancelled, EventStarted, BookingNotOpen, BookingClosed: with the reason.
+    """
+    if event.is_cancelled:
+        raise EventCancelled()
+    if event.has_started(now):
+        raise EventStarted()
+    if event.booking_opens_at is not None and now < event.booking_opens_at:
+        raise BookingNotOpen(when=event.booking_opens_at)
+    if now >= event.booking_closes_at:
+        raise BookingClosed(when=event.booking_closes_at)
+
+
+def booking_refusal(event: Event, now: datetime) -> BookingError | None:
+    """Why seats at ``event`` can't be booked at ``now``, or None when they can."""
+    try:
+        ensure_bookable(event, now)
+    except BookingError as error:
+        return error
+    return None
+
+
+def book_seat(event: Event, user: User, *, now: datetime, waitlist: bool = False) -> Booking:
+    """Book a seat at ``event`` for ``user``, or join its waiting list when ``waitlist``.
+
+    Booking again returns the booking the person already holds.
+
+    :raises EventFull: when all seats are taken and ``waitlist`` is false.
+    :raises EventCancelled, EventStarted, BookingNotOpen, BookingClosed: outside the window.
+    """
+    capacity.lock_quota(event.seat_quota_id)
+    db.session.refresh(event)
+    existing = capacity.active_booking(event.seat_quota_id, user.id)
+    if existing is not None:
+        return existing
+    ensure_bookable(event, now)
+    return capacity.request_places(
+        quota_id=event.seat_quota_id, event_id=event.id, user=user, now=now, waitlist=waitlist
+    )
+
+
+def cancel_booking(booking: Booking, *, now: datetime) -> list[Booking]:
+    """Cancel a seat or leave the waiting list; a freed seat goes to the next in line.
+
+    Returns the bookings promoted from the waiting list.
+
+    :raises CancellationClosed: once the event has started.
+    """
+    begin_write()
+    event = booking.event
+    if booking.status is BookingStatus.CONFIRMED and event.has_started(now):
+        raise CancellationClosed()
+    return capacity.release_booking(booking, now=now)
+
+
+def bookings_by_event(user: User, event_ids: Iterable[int]) -> dict[int, Booking]:
+    """The person's active seat bookings for the given events, keyed by event id."""
+    ids = list(event_ids)
+    if not ids or not getattr(user, "is_authenticated", False):
+        return {}
+    rows = db.session.execute(
+        sa.select(Booking)
+        .join(Event, Event.id == Booking.event_id)
+        .where(
+            Booking.user_id == user.id,
+            Booking.event_id.in_(ids),
+            Booking.quota_id == Event.seat_quota_id,
+            Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]),
+        )
+    ).scalars()
+    return {booking.event_id: booking for booking in rows}
+
+
+def bookings_of(user: User, *, now: datetime, past: bool = False) -> list[Booking]:
+    """The person's bookings, upcoming (soonest first) or past (latest first), with their
+    events, programs and venues loaded in the same query."""
+    ends = Event.ends_at
+    query = (
+        sa.select(Booking)
+        .join(Booking.event)
+        .where(Booking.user_id == user.id)
+        .options(
+            joinedload(Booking.event).joinedload(Event.program),
+            joinedload(Booking.event).joinedload(Event.venue),
+            joinedload(Booking.event).joinedload(Event.series),
+        )
+    )
+    if past:
+        query = query.where(ends < now).order_by(Event.starts_at.desc(), Booking.id.desc())
+    else:
+        query = query.where(ends >= now, Booking.status != BookingStatus.CANCELLED)
+        query = query.order_by(Event.starts_at, Booking.id)
+    return list(db.session.execute(query).unique().scalars())
+
+
+def booking_for_user_or_none(booking_id: int, user: User) -> Booking | None:
+    """The booking with ``booking_id`` if it belongs to ``user``."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.user_id != user.id:
+        return None
+    return booking

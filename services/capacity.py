@@ -1,0 +1,221 @@
+"""The one place where places are counted: claiming, releasing, the waiting list.
+
+Every booking of a seat (and later of a volunteer slot or a child's place) goes through
+this module. Each operation runs inside one write transaction:
+
+1. ``begin_write()`` — on SQLite the transaction holds the database's write lock;
+2. the quota row is locked (``SELECT … FOR UPDATE`` on PostgreSQL), which serialises
+   everything that touches one quota: duplicate checks, the waiting-list order;
+3. places are claimed with a guarded ``UPDATE … SET taken = taken + n WHERE taken + n <=
+   capacity``, and the database's CHECK constraint refuses any count outside
+   ``0 … capacity`` even if a caller forgot the guard;
+4. a partial unique index allows one active booking per person per quota.
+
+Waiting-list order is the order people joined it (``waitlisted_at``, then id). A freed
+place goes to the head of the list; nobody jumps the queue while people are waiting.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from models import Booking, BookingStatus, Quota, User, db
+
+from .db import begin_write
+from .errors import CapacityBelowTaken, EventFull
+
+# Ticket codes are 8 digits derived from the booking id by an invertible affine map
+# modulo 10**8, so they are unique by construction and don't read as a running number.
+_CODE_MODULUS = 10**8
+_CODE_MULTIPLIER = 48_271_597  # coprime with 10**8
+_CODE_OFFSET = 31_415_926
+
+
+def ticket_code_for(booking_id: int) -> str:
+    """Return the 8-digit ticket code for a booking id."""
+    return f"{(booking_id * _CODE_MULTIPLIER + _CODE_OFFSET) % _CODE_MODULUS:08d}"
+
+
+def lock_quota(quota_id: int) -> Quota:
+    """Lock the quota row for the rest of the transaction and return it fresh."""
+    begin_write()
+    return db.session.execute(
+        sa.select(Quota)
+        .where(Quota.id == quota_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _claim(quota_id: int, places: int) -> bool:
+    """Take ``places`` from the quota if that many are free; tell whether it worked."""
+    result = db.session.execute(
+        sa.update(Quota)
+        .where(Quota.id == quota_id, Quota.taken + places <= Quota.capacity)
+        .values(taken=Quota.taken + places)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount == 1
+
+
+def _release(quota_id: int, places: int) -> None:
+    """Give ``places`` back to the quota."""
+    db.session.execute(
+        sa.update(Quota)
+        .where(Quota.id == quota_id, Quota.taken >= places)
+        .values(taken=Quota.taken - places)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def active_booking(quota_id: int, user_id: int) -> Booking | None:
+    """The person's confirmed or waiting booking in the quota, if any."""
+    return db.session.execute(
+        sa.select(Booking).where(
+            Booking.quota_id == quota_id,
+            Booking.user_id == user_id,
+            Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]),
+        )
+    ).scalar_one_or_none()
+
+
+def _waiting_query(quota_id: int):
+    return (
+        sa.select(Booking)
+        .where(Booking.quota_id == quota_id, Booking.status == BookingStatus.WAITLISTED)
+        .order_by(Booking.waitlisted_at, Booking.id)
+    )
+
+
+def _has_waiting(quota_id: int) -> bool:
+    return db.session.execute(_waiting_query(quota_id).limit(1)).first() is not None
+
+
+def request_places(
+    *, quota_id: int, event_id: int, user: User, now: datetime, places: int = 1,
+    waitlist: bool = False,
+) -> Booking:
+    """Confirm ``places`` in the quota for ``user``, or put them on the waiting list when
+    it is full and ``waitlist`` is true. Asking twice returns the existing booking.
+
+    :raises EventFull: when no places are free and ``waitlist`` is false.
+    """
+    lock_quota(quota_id)
+    existing = active_booking(quota_id, user.id)
+    if existing is not None:
+        return existing
+
+    if not _has_waiting(quota_id) and _claim(quota_id, places):
+        status = BookingStatus.CONFIRMED
+    elif waitlist:
+        status = BookingStatus.WAITLISTED
+    else:
+        raise EventFull()
+
+    booking = Booking(
+        quota_id=quota_id, event_id=event_id, user_id=user.id, places=places, status=status,
+        created_at=now,
+        confirmed_at=now if status is BookingStatus.CONFIRMED else None,
+        waitlisted_at=now if status is BookingStatus.WAITLISTED else None,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(booking)
+            db.session.flush()
+    except IntegrityError:
+        # Only reachable if the lock above was bypassed; the unique index still holds.
+        if status is BookingStatus.CONFIRMED:
+            _release(quota_id, places)
+        existing = active_booking(quota_id, user.id)
+        if existing is None:
+            raise
+        return existing
+    booking.ticket_code = ticket_code_for(booking.id)
+    db.session.flush()
+    return booking
+
+
+def release_booking(booking: Booking, *, now: datetime) -> list[Booking]:
+    """Cancel an active booking, free its places and promote whoever is waiting.
+
+    Returns the bookings promoted from the waiting list.
+    """
+    lock_quota(booking.quota_id)
+    db.session.refresh(booking)
+    if booking.status is BookingStatus.CANCELLED:
+        return []
+    was_confirmed = booking.status is BookingStatus.CONFIRMED
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    db.session.flush()
+    if not was_confirmed:
+        return []
+    _release(booking.quota_id, booking.places)
+    return promote_waitlist(booking.quota_id, now=now)
+
+
+def promote_waitlist(quota_id: int, *, now: datetime) -> list[Booking]:
+    """Move people from the head of the waiting list into free places, in order.
+
+    Stops at the first person whose places don't fit, so nobody is skipped.
+    """
+    lock_quota(quota_id)
+    promoted = []
+    for booking in db.session.execute(_waiting_query(quota_id)).scalars().all():
+        if not _claim(quota_id, booking.places):
+            break
+        booking.status = BookingStatus.CONFIRMED
+        booking.confirmed_at = now
+        promoted.append(booking)
+    db.session.flush()
+    return promoted
+
+
+def set_capacity(quota_id: int, capacity: int, *, now: datetime) -> list[Booking]:
+    """Change how many places the quota has; raising it promotes waiting people.
+
+    :raises CapacityBelowTaken: when fewer places than are already confirmed are asked for.
+    """
+    quota = lock_quota(quota_id)
+    if capacity < quota.taken:
+        raise CapacityBelowTaken(taken=quota.taken)
+    db.session.execute(
+        sa.update(Quota).where(Quota.id == quota_id).values(capacity=capacity)
+        .execution_options(synchronize_session="fetch")
+    )
+    promoted = promote_waitlist(quota_id, now=now)
+    db.session.refresh(quota)
+    return promoted
+
+
+def waitlist_position(booking: Booking) -> int | None:
+    """The booking's place in its waiting list (1 = next in line), or None if not waiting."""
+    if booking.status is not BookingStatus.WAITLISTED:
+        return None
+    ahead = db.session.execute(
+        sa.select(sa.func.count()).select_from(Booking).where(
+            Booking.quota_id == booking.quota_id,
+            Booking.status == BookingStatus.WAITLISTED,
+            sa.or_(
+                Booking.waitlisted_at < booking.waitlisted_at,
+                sa.and_(Booking.waitlisted_at == booking.waitlisted_at, Booking.id < booking.id),
+            ),
+        )
+    ).scalar_one()
+    return ahead + 1
+
+
+def waiting_counts(quota_ids: Iterable[int]) -> dict[int, int]:
+    """How many people wait in each quota, in one query."""
+    ids = list(quota_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Booking.quota_id, sa.func.count())
+        .where(Booking.quota_id.in_(ids), Booking.status == BookingStatus.WAITLISTED)
+        .group_by(Booking.quota_id)
+    )
+    return {quota_id: count for quota_id, count in rows}

@@ -1,0 +1,84 @@
+"""Transactions: how a unit of work that writes begins.
+
+SQLite allows one writer at a time. A transaction that reads first and writes later can
+fail at its first write when another writer got in between, so every write transaction
+on SQLite begins with ``BEGIN IMMEDIATE`` and waits (busy timeout) for its turn. On
+PostgreSQL the capacity code takes row locks instead; ``begin_write`` only opens the
+transaction there.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from models import db
+
+WRITE_OPTION = "linli_write"
+_WROTE = "linli_wrote"
+
+
+def begin_write() -> None:
+    """Make sure the current transaction may write; open it as a write transaction if
+    none is open yet.
+
+    On SQLite a transaction that has only read so far is ended and begun again as a
+    write transaction (nothing is lost: it changed nothing).
+
+    :raises RuntimeError: on SQLite, when the open transaction has already written
+        without the write lock (a programming error: declare the write first).
+    """
+    session = db.session()
+    if session.in_transaction():
+        connection = session.connection()
+        if connection.dialect.name != "sqlite" or connection.get_execution_options().get(WRITE_OPTION):
+            return
+        if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write() must come before the transaction's first write")
+        session.rollback()
+    session.connection(execution_options={WRITE_OPTION: True})
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_flush(session, flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _remember_dml(orm_execute_state) -> None:
+    if orm_execute_state.is_insert or orm_execute_state.is_update or orm_execute_state.is_delete:
+        orm_execute_state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection, connection_record) -> None:
+    """WAL, foreign keys and a busy timeout on every SQLite connection; the driver's
+    own transaction handling is turned off so that ``_begin`` decides how to begin."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 15000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin(connection) -> None:
+    """Begin SQLite transactions ourselves: IMMEDIATE for writes, DEFERRED for reads."""
+    if connection.dialect.name != "sqlite":
+        return
+    if connection.get_execution_options().get(WRITE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")

@@ -1,0 +1,136 @@
+"""Fixtures and small builders shared by every test.
+
+The database is a fresh SQLite file per test, or — when ``TEST_DATABASE_URL`` names a
+PostgreSQL database — that database, emptied after each test.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from models import Program, ProgramKind, Role, Series, User, Venue, db
+from services import lectures
+from services.dates import now_utc
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+PASSWORD = "correct horse battery"
+_phones = itertools.count(1)
+_schema_ready = False
+
+
+def _database_uri(tmp_path) -> str:
+    return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on an empty database, with CSRF off (one test turns it back on)."""
+    global _schema_ready
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 40, "max_overflow": 10} if TEST_DATABASE_URL else {},
+    })
+    with app.app_context():
+        if not TEST_DATABASE_URL or not _schema_ready:
+            db.drop_all()
+            db.create_all()
+            _schema_ready = True
+        yield app
+        db.session.remove()
+        if TEST_DATABASE_URL:
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def now():
+    return now_utc()
+
+
+def make_user(name: str = "张桂芳", *, phone: str | None = None, roles=(Role.RESIDENT,),
+              password: str = PASSWORD) -> User:
+    """A committed account; every call gets a new phone number unless one is given."""
+    user = User(phone=phone or f"139{next(_phones):08d}", display_name=name)
+    user.set_password(password)
+    for role in roles:
+        user.grant(role)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_program(kind: ProgramKind = ProgramKind.LECTURE_SERIES, *, slug: str | None = None,
+                 name: str = "周三文史讲堂", organizers=(), series=()) -> Program:
+    """A committed program with optional organizers and topic series."""
+    program = Program(kind=kind, slug=slug or f"program-{next(_phones)}", name=name,
+                      organizers=list(organizers))
+    program.series = [Series(slug=f"s{i}", name=title, position=i) for i, title in enumerate(series)]
+    db.session.add(program)
+    db.session.commit()
+    return program
+
+
+def make_venue(name: str = "社区文化服务中心") -> Venue:
+    venue = Venue(name=name)
+    db.session.add(venue)
+    db.session.commit()
+    return venue
+
+
+def make_event(program: Program | None = None, *, capacity: int = 5, starts_in=timedelta(days=7),
+               length=timedelta(minutes=90), cutoff=timedelta(hours=1), title: str = "管仲与齐国的富国之道",
+               series: Series | None = None, now=None):
+    """A committed lecture starting ``starts_in`` from now."""
+    now = now or now_utc()
+    program = program or make_program()
+    start = (now + starts_in).replace(microsecond=0)
+    event = lectures.new_event(
+        program, title=title, starts_at=start, ends_at=start + length, capacity=capacity,
+        booking_cutoff=cutoff, series=series, now=now,
+    )
+    db.session.commit()
+    return event
+
+
+def login(client, user: User, password: str = PASSWORD):
+    """Log ``user`` in through the real login form."""
+    response = client.post("/auth/login", data={"phone": user.phone, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count the SQL statements run inside a ``with count_queries() as counter:`` block."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, *args):
+            if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
+                statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
