@@ -1,0 +1,10 @@
+"""HTTP only: one package per area of the site, each with routes.py and forms.py."""
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach every area of the site to ``app``."""
+    from . import account, admin, auth, lectures, main
+
+    for module in (main, auth, lectures, account, admin):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,67 @@
+"""Registration and login forms: they check shape; services decide."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from services.accounts import is_valid_phone, normalize_phone
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _valid_phone(form, field):
+    if not is_valid_phone(field.data or ""):
+        raise ValidationError(_l("Please enter an 11-digit mobile number starting with 1."))
+
+
+class RegisterForm(FlaskForm):
+    phone = StringField(
+        _l("Mobile number"), filters=[normalize_phone],
+        validators=[DataRequired(_l("Please enter your mobile number.")), _valid_phone],
+        render_kw={"inputmode": "numeric", "autocomplete": "tel", "maxlength": 20},
+    )
+    display_name = StringField(
+        _l("Name"), filters=[_strip],
+        validators=[
+            DataRequired(_l("Please enter the name others will see.")),
+            Length(max=20, message=_l("A name can be at most 20 characters.")),
+        ],
+        render_kw={"autocomplete": "name", "maxlength": 20},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(_l("Please choose a password.")),
+            Length(min=8, max=128, message=_l("A password needs 8 to 128 characters.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[
+            DataRequired(_l("Please type the password again.")),
+            EqualTo("password", message=_l("The two passwords don't match.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    next = HiddenField()
+
+
+class LoginForm(FlaskForm):
+    phone = StringField(
+        _l("Mobile number"), filters=[normalize_phone],
+        validators=[DataRequired(_l("Please enter your mobile number.")), _valid_phone],
+        render_kw={"inputmode": "numeric", "autocomplete": "tel", "maxlength": 20},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(_l("Please enter your password.")),
+            Length(max=128, message=_l("A password can be at most 128 characters.")),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField(_l("Keep me logged in on this phone"), default=True)
+    next = HiddenField()

@@ -1,0 +1,58 @@
+"""Helpers shared by the blueprints: permission checks, safe redirects, the confirm form."""
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from models import Program, Role
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST button with its CSRF token."""
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Tell whether ``target`` is a local path we may redirect to."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and "\\" not in target
+
+
+def redirect_next(default_endpoint: str, **values):
+    """Redirect to the local ``next`` of the request, else to ``default_endpoint``."""
+    target = request.form.get("next") or request.args.get("next")
+    if is_safe_next(target):
+        return redirect(target)
+    return redirect(url_for(default_endpoint, **values))
+
+
+def role_required(role: Role):
+    """Let only people holding ``role`` (or admins) in; others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def require_organizer_of(program: Program) -> None:
+    """Abort with 403 unless the current user organizes ``program``."""
+    if not program.is_organized_by(current_user):
+        abort(403)
+
+
+def flash_error(error: Exception) -> None:
+    """Show a business failure's message to the person."""
+    flash(str(error), "danger")

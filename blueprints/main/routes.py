@@ -1,0 +1,51 @@
+"""The home page, the language switch and the health check."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+
+from models import Program, ProgramKind, db
+from services import lectures
+from services.dates import format_when, now_utc
+
+from ..common import is_safe_next
+
+bp = Blueprint("main", __name__)
+
+ONE_YEAR = 60 * 60 * 24 * 365
+
+
+@bp.app_template_filter("when")
+def when_filter(moment, style: str = "when") -> str:
+    """Format a datetime in local time for the current language."""
+    return format_when(moment, style)
+
+
+@bp.route("/")
+def index():
+    """The home page: the next lectures and the community's programs."""
+    now = now_utc()
+    upcoming = db.session.execute(lectures.upcoming_lectures_query(now=now).limit(3)).scalars().all()
+    programs = db.session.execute(
+        sa.select(Program).where(Program.kind != ProgramKind.LECTURE_SERIES).order_by(Program.kind, Program.id)
+    ).scalars().all()
+    by_kind: dict[ProgramKind, list[Program]] = {}
+    for program in programs:
+        by_kind.setdefault(program.kind, []).append(program)
+    return render_template("main/index.html", upcoming=upcoming, by_kind=by_kind, ProgramKind=ProgramKind)
+
+
+@bp.route("/lang/<code>")
+def set_language(code: str):
+    """Switch the site's language and remember the choice for a year."""
+    target = request.args.get("next")
+    response = make_response(redirect(target if is_safe_next(target) else url_for("main.index")))
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie("lang", code, max_age=ONE_YEAR, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.route("/healthz")
+def healthz():
+    """A trivial page for load balancers and the benchmarks' baseline."""
+    return {"status": "ok"}

@@ -1,0 +1,64 @@
+"""Command-line tasks: ``flask --app app create-admin`` and ``flask --app app seed-demo``."""
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+
+from models import Role, User, db
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the project's commands to ``app.cli``."""
+
+    @app.cli.command("create-admin")
+    @click.option("--phone", prompt="Mobile number / 手机号")
+    @click.option("--name", prompt="Name / 姓名")
+    @click.password_option("--password", prompt="Password / 密码")
+    def create_admin(phone: str, name: str, password: str) -> None:
+        """Create an administrator account (or make an existing account an administrator)."""
+        from services import accounts
+        from services.dates import now_utc
+        from services.db import begin_write
+        from services.errors import PhoneTaken
+
+        phone = accounts.normalize_phone(phone)
+        if not accounts.is_valid_phone(phone):
+            raise click.BadParameter("an 11-digit mobile number starting with 1", param_hint="--phone")
+        if not 8 <= len(password) <= 128 or not name.strip():
+            raise click.BadParameter("a name and a password of 8 to 128 characters are needed")
+        try:
+            user = accounts.register_user(
+                phone=phone, display_name=name, password=password, now=now_utc(),
+                roles=(Role.RESIDENT, Role.ORGANIZER, Role.ADMIN),
+            )
+            verb = "created"
+        except PhoneTaken:
+            db.session.rollback()
+            begin_write()
+            user = accounts.find_by_phone(phone)
+            accounts.set_roles(user, {Role.ORGANIZER, Role.ADMIN} | user.roles)
+            verb = "promoted"
+        db.session.commit()
+        click.echo(f"Administrator {user.display_name} ({user.phone}) {verb}.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has people.")
+    def seed_demo(if_empty: bool) -> None:
+        """Fill the database with a believable demo community."""
+        from services import demo
+        from services.db import begin_write
+
+        begin_write()
+        has_people = db.session.execute(sa.select(sa.func.count()).select_from(User)).scalar_one() > 0
+        if has_people:
+            message = "The database already has data; demo content was not added."
+            if if_empty:
+                click.echo(message)
+                return
+            raise click.ClickException(message)
+        logins = demo.seed()
+        db.session.commit()
+        click.echo("Demo community created. Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
+        for role, user in logins:
+            click.echo(f"  {role:<10} {user.phone}  {user.display_name}")

@@ -1,0 +1,49 @@
+"""Take phone-sized screenshots of the main pages of a running Linli (for looking, not testing).
+
+Usage: .venv/bin/python scripts/screenshots.py [base_url] [out_dir]
+Logs in with the demo accounts printed by ``flask --app app seed-demo``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+PASSWORD = "linli-demo-2026"
+
+
+def shoot(base: str, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for lang in ("zh", "en"):
+            context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+            context.add_cookies([{"name": "lang", "value": lang, "url": base}])
+            page = context.new_page()
+            for name, path in [("home", "/"), ("lectures", "/lectures/"), ("lecture", "/lectures/2"),
+                               ("login", "/auth/login"), ("register", "/auth/register"), ("404", "/nope")]:
+                page.goto(base + path)
+                page.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
+            page.goto(base + "/auth/register")
+            page.click("button[type=submit]")
+            page.screenshot(path=str(out / f"{lang}-register-errors.png"), full_page=True)
+            page.goto(base + "/auth/login")
+            page.fill("#phone", "13800000001")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            for name, path in [("bookings", "/account/bookings"), ("manage", "/lectures/manage"),
+                               ("term", "/lectures/programs/wenshi-jiangtang/term"), ("edit", "/lectures/2/edit"),
+                               ("who", "/lectures/2/bookings"), ("detail-organizer", "/lectures/2")]:
+                page.goto(base + path)
+                page.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
+            context.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    shoot(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5000",
+          Path(sys.argv[2] if len(sys.argv) > 2 else "artifacts/screens"))
