@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import IntegerConverter
 
 import config as settings
 from extensions import babel, bootstrap, csrf, db, login_manager, migrate
@@ -20,9 +21,18 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HERE = Path(__file__).resolve().parent
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:…>`` in URLs, limited to what an integer column holds (larger ids are 404s)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(config: Mapping | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass one)."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.config.from_object(settings.Defaults)
     app.config.from_mapping(settings.from_environment())
     if config:

@@ -1,6 +1,7 @@
 """Helpers shared by the blueprints: permission checks, safe redirects, the confirm form."""
 from __future__ import annotations
 
+import re
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -13,6 +14,24 @@ from models import Program, Role
 
 class ConfirmForm(FlaskForm):
     """An empty form: a POST button with its CSRF token."""
+
+
+MAX_PAGE = 10_000
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value):
+    """Form filter: trim a typed string and drop control characters (NUL included), which
+    no one means to type and PostgreSQL refuses to store."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROL_CHARACTERS.sub("", value).strip()
+
+
+def page_arg() -> int:
+    """The ``page`` query argument as a sane page number (bad values mean page 1)."""
+    page = request.args.get("page", 1, type=int)
+    return page if 1 <= page <= MAX_PAGE else 1
 
 
 def is_safe_next(target: str | None) -> bool:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from models import Role, User, db
 from services import accounts
 
-from ..common import role_required
+from ..common import page_arg, role_required
 from .forms import RolesForm, UserSearchForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -25,9 +25,10 @@ def users():
     query = sa.select(User).order_by(User.id.desc())
     text = (search.q.data or "").strip()[:40] if search.validate() else ""
     if text:
-        pattern = f"%{text}%"
-        query = query.where(sa.or_(User.display_name.like(pattern), User.phone.like(pattern)))
-    page = db.paginate(query, per_page=30, error_out=False)
+        query = query.where(sa.or_(
+            User.display_name.contains(text, autoescape=True), User.phone.contains(text, autoescape=True)
+        ))
+    page = db.paginate(query, page=page_arg(), per_page=30, error_out=False)
     forms = {}
     for user in page.items:
         form = RolesForm(formdata=None, prefix=f"u{user.id}")

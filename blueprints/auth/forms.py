@@ -6,9 +6,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from services.accounts import is_valid_phone, normalize_phone
 
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from ..common import clean_text
 
 
 def _valid_phone(form, field):
@@ -23,7 +21,7 @@ class RegisterForm(FlaskForm):
         render_kw={"inputmode": "numeric", "autocomplete": "tel", "maxlength": 20},
     )
     display_name = StringField(
-        _l("Name"), filters=[_strip],
+        _l("Name"), filters=[clean_text],
         validators=[
             DataRequired(_l("Please enter the name others will see.")),
             Length(max=20, message=_l("A name can be at most 20 characters.")),

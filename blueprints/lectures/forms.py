@@ -12,9 +12,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..common import clean_text
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def _sane_date(form, field):
+    if field.data and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
+        raise ValidationError(_l("Please choose a date between the years 2000 and 2100."))
 
 
 class BookForm(FlaskForm):
@@ -49,7 +54,7 @@ class _LectureFields(FlaskForm):
     venue_id = SelectField(_l("Venue"), coerce=_choice_int, validators=[Optional()])
     series_id = SelectField(_l("Topic series"), coerce=_choice_int, validators=[Optional()])
     speaker = StringField(
-        _l("Speaker"), filters=[_strip],
+        _l("Speaker"), filters=[clean_text],
         validators=[Length(max=80, message=_l("At most 80 characters."))],
         render_kw={"maxlength": 80},
     )
@@ -74,8 +79,8 @@ class _LectureFields(FlaskForm):
 class TermForm(_LectureFields):
     """Lay out a term: one lecture every Wednesday between two days."""
 
-    first_day = DateField(_l("First day"), validators=[InputRequired(_l("Please choose a date."))])
-    last_day = DateField(_l("Last day"), validators=[InputRequired(_l("Please choose a date."))])
+    first_day = DateField(_l("First day"), validators=[InputRequired(_l("Please choose a date.")), _sane_date])
+    last_day = DateField(_l("Last day"), validators=[InputRequired(_l("Please choose a date.")), _sane_date])
     start_time = TimeField(_l("Starts at"), validators=[InputRequired(_l("Please choose a time."))])
     duration_minutes = IntegerField(
         _l("Length (minutes)"), default=90,
@@ -86,7 +91,7 @@ class TermForm(_LectureFields):
         render_kw={"inputmode": "numeric"},
     )
     title = StringField(
-        _l("Title for every lecture (optional)"), filters=[_strip],
+        _l("Title for every lecture (optional)"), filters=[clean_text],
         validators=[Length(max=120, message=_l("At most 120 characters."))],
         render_kw={"maxlength": 120},
     )
@@ -109,7 +114,7 @@ class LectureForm(_LectureFields):
     """Edit one lecture."""
 
     title = StringField(
-        _l("Title"), filters=[_strip],
+        _l("Title"), filters=[clean_text],
         validators=[
             DataRequired(_l("Please enter a title.")),
             Length(max=120, message=_l("At most 120 characters.")),
@@ -117,10 +122,10 @@ class LectureForm(_LectureFields):
         render_kw={"maxlength": 120},
     )
     summary = TextAreaField(
-        _l("Summary"), filters=[_strip],
+        _l("Summary"), filters=[clean_text],
         validators=[Length(max=2000, message=_l("At most 2000 characters."))],
     )
-    day = DateField(_l("Date"), validators=[InputRequired(_l("Please choose a date."))])
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Please choose a date.")), _sane_date])
     start_time = TimeField(_l("Starts at"), validators=[InputRequired(_l("Please choose a time."))])
     end_time = TimeField(_l("Ends at"), validators=[InputRequired(_l("Please choose a time."))])
 
@@ -131,7 +136,7 @@ class LectureForm(_LectureFields):
 
 class CancelLectureForm(FlaskForm):
     reason = StringField(
-        _l("Reason (residents will see it)"), filters=[_strip],
+        _l("Reason (residents will see it)"), filters=[clean_text],
         validators=[
             DataRequired(_l("Please give a reason.")),
             Length(max=200, message=_l("At most 200 characters.")),

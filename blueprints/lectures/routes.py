@@ -15,7 +15,7 @@ from services import capacity, lectures
 from services.dates import local_datetime, now_utc, to_local
 from services.errors import LinliError
 
-from ..common import ConfirmForm, flash_error, require_organizer_of, role_required
+from ..common import ConfirmForm, flash_error, page_arg, require_organizer_of, role_required
 from .forms import BookForm, CancelLectureForm, LectureForm, TermForm
 
 bp = Blueprint("lectures", __name__, url_prefix="/lectures")
@@ -47,7 +47,7 @@ def index():
     chosen = next((s for s in all_series if s.slug == request.args.get("series")), None)
     page = db.paginate(
         lectures.upcoming_lectures_query(now=now, series=chosen),
-        per_page=current_app.config["LECTURES_PER_PAGE"], error_out=False, count=True,
+        page=page_arg(), per_page=current_app.config["LECTURES_PER_PAGE"], error_out=False,
     )
     events = page.items
     return render_template(
