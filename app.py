@@ -111,7 +111,8 @@ def _register_hooks(app: Flask) -> None:
     @app.before_request
     def begin_write_for_unsafe_methods():
         """A request that may write begins its transaction as a write transaction."""
-        if request.method not in SAFE_METHODS:
+        view = app.view_functions.get(request.endpoint)
+        if request.method not in SAFE_METHODS and not getattr(view, "defers_write_lock", False):
             begin_write()
 
 

@@ -50,6 +50,17 @@ def redirect_next(default_endpoint: str, **values):
     return redirect(url_for(default_endpoint, **values))
 
 
+def defer_write_lock(view):
+    """Don't take the database's write lock before this POST view runs.
+
+    For views that write nothing (logging in) or whose service declares its write itself
+    after slow work (hashing a password), so that work doesn't hold SQLite's single write
+    lock and make every booking wait behind it.
+    """
+    view.defers_write_lock = True
+    return view
+
+
 def role_required(role: Role):
     """Let only people holding ``role`` (or admins) in; others get 403."""
 

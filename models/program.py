@@ -6,7 +6,7 @@ import enum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from . import db
 from .types import enum_column
@@ -51,12 +51,26 @@ class Program(db.Model):
     events: Mapped[list[Event]] = relationship(back_populates="program")
 
     def is_organized_by(self, user: User) -> bool:
-        """Tell whether ``user`` may manage this program (its organizers and admins)."""
+        """Tell whether ``user`` may manage this program (its organizers and admins).
+
+        Asks the database one EXISTS question rather than loading every organizer.
+        """
         from .user import Role
 
         if not getattr(user, "is_authenticated", False):
             return False
-        return user.has_role(Role.ADMIN) or any(o.id == user.id for o in self.organizers)
+        if user.has_role(Role.ADMIN):
+            return True
+        if not user.has_role(Role.ORGANIZER):
+            return False
+        if "organizers" in self.__dict__:  # already loaded: no query needed
+            return any(o.id == user.id for o in self.organizers)
+        query = sa.select(
+            sa.exists().where(
+                program_organizers.c.program_id == self.id, program_organizers.c.user_id == user.id
+            )
+        )
+        return bool(object_session(self).execute(query).scalar())
 
     def __repr__(self) -> str:
         return f"<Program {self.slug}>"

@@ -47,11 +47,11 @@ def register_user(
 
     :raises PhoneTaken: when the number is already registered (also under a race).
     """
+    user = User(phone=phone, display_name=display_name.strip(), created_at=now)
+    user.set_password(password)  # slow on purpose, so done before taking the write lock
     begin_write()
     if find_by_phone(phone) is not None:
         raise PhoneTaken()
-    user = User(phone=phone, display_name=display_name.strip(), created_at=now)
-    user.set_password(password)
     for role in roles:
         user.grant(role)
     try:

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from models import Booking, BookingStatus, Event, User, db
 
@@ -48,14 +48,14 @@ def book_seat(event: Event, user: User, *, now: datetime, waitlist: bool = False
     :raises EventFull: when all seats are taken and ``waitlist`` is false.
     :raises EventCancelled, EventStarted, BookingNotOpen, BookingClosed: outside the window.
     """
-    capacity.lock_quota(event.seat_quota_id)
-    db.session.refresh(event)
-    existing = capacity.active_booking(event.seat_quota_id, user.id)
-    if existing is not None:
-        return existing
-    ensure_bookable(event, now)
+
+    def check_window() -> None:
+        db.session.refresh(event)  # under the quota lock: the organizer may just have cancelled
+        ensure_bookable(event, now)
+
     return capacity.request_places(
-        quota_id=event.seat_quota_id, event_id=event.id, user=user, now=now, waitlist=waitlist
+        quota_id=event.seat_quota_id, event_id=event.id, user=user, now=now, waitlist=waitlist,
+        check=check_window,
     )
 
 
@@ -91,22 +91,26 @@ def bookings_by_event(user: User, event_ids: Iterable[int]) -> dict[int, Booking
     return {booking.event_id: booking for booking in rows}
 
 
-def bookings_of(user: User, *, now: datetime, past: bool = False) -> list[Booking]:
-    """The person's bookings, upcoming (soonest first) or past (latest first), with their
-    events, programs and venues loaded in the same query."""
+def bookings_of(
+    user: User, *, now: datetime, past: bool = False, limit: int | None = None
+) -> list[Booking]:
+    """The person's bookings, upcoming (soonest first) or past (latest first, at most
+    ``limit``), with their events, programs and venues loaded in the same query."""
     ends = Event.ends_at
     query = (
         sa.select(Booking)
         .join(Booking.event)
         .where(Booking.user_id == user.id)
         .options(
-            joinedload(Booking.event).joinedload(Event.program),
-            joinedload(Booking.event).joinedload(Event.venue),
-            joinedload(Booking.event).joinedload(Event.series),
+            contains_eager(Booking.event).joinedload(Event.program),
+            contains_eager(Booking.event).joinedload(Event.venue),
+            contains_eager(Booking.event).joinedload(Event.series),
         )
     )
     if past:
         query = query.where(ends < now).order_by(Event.starts_at.desc(), Booking.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
     else:
         query = query.where(ends >= now, Booking.status != BookingStatus.CANCELLED)
         query = query.order_by(Event.starts_at, Booking.id)

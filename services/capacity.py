@@ -16,7 +16,7 @@ place goes to the head of the list; nobody jumps the queue while people are wait
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -96,10 +96,13 @@ def _has_waiting(quota_id: int) -> bool:
 
 def request_places(
     *, quota_id: int, event_id: int, user: User, now: datetime, places: int = 1,
-    waitlist: bool = False,
+    waitlist: bool = False, check: Callable[[], None] | None = None,
 ) -> Booking:
     """Confirm ``places`` in the quota for ``user``, or put them on the waiting list when
     it is full and ``waitlist`` is true. Asking twice returns the existing booking.
+
+    ``check`` runs under the quota lock, after the duplicate check and before anything is
+    claimed: the caller's own rules (booking window, eligibility) raise from there.
 
     :raises EventFull: when no places are free and ``waitlist`` is false.
     """
@@ -107,6 +110,8 @@ def request_places(
     existing = active_booking(quota_id, user.id)
     if existing is not None:
         return existing
+    if check is not None:
+        check()
 
     if not _has_waiting(quota_id) and _claim(quota_id, places):
         status = BookingStatus.CONFIRMED
@@ -133,8 +138,7 @@ def request_places(
         if existing is None:
             raise
         return existing
-    booking.ticket_code = ticket_code_for(booking.id)
-    db.session.flush()
+    booking.ticket_code = ticket_code_for(booking.id)  # written with the transaction's next flush
     return booking
 
 
@@ -150,11 +154,11 @@ def release_booking(booking: Booking, *, now: datetime) -> list[Booking]:
     was_confirmed = booking.status is BookingStatus.CONFIRMED
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
-    db.session.flush()
     if not was_confirmed:
+        db.session.flush()
         return []
     _release(booking.quota_id, booking.places)
-    return promote_waitlist(booking.quota_id, now=now)
+    return _promote(booking.quota_id, now=now)
 
 
 def promote_waitlist(quota_id: int, *, now: datetime) -> list[Booking]:
@@ -163,6 +167,11 @@ def promote_waitlist(quota_id: int, *, now: datetime) -> list[Booking]:
     Stops at the first person whose places don't fit, so nobody is skipped.
     """
     lock_quota(quota_id)
+    return _promote(quota_id, now=now)
+
+
+def _promote(quota_id: int, *, now: datetime) -> list[Booking]:
+    """``promote_waitlist`` for a caller that already holds the quota lock."""
     promoted = []
     for booking in db.session.execute(_waiting_query(quota_id)).scalars().all():
         if not _claim(quota_id, booking.places):
@@ -186,7 +195,7 @@ def set_capacity(quota_id: int, capacity: int, *, now: datetime) -> list[Booking
         sa.update(Quota).where(Quota.id == quota_id).values(capacity=capacity)
         .execution_options(synchronize_session="fetch")
     )
-    promoted = promote_waitlist(quota_id, now=now)
+    promoted = _promote(quota_id, now=now)
     db.session.refresh(quota)
     return promoted
 
@@ -206,6 +215,30 @@ def waitlist_position(booking: Booking) -> int | None:
         )
     ).scalar_one()
     return ahead + 1
+
+
+def waitlist_positions(bookings: Iterable[Booking]) -> dict[int, int]:
+    """Waiting-list places of many bookings at once, keyed by booking id (one query)."""
+    waiting = [b for b in bookings if b.status is BookingStatus.WAITLISTED]
+    if not waiting:
+        return {}
+    rank = sa.func.row_number().over(
+        partition_by=Booking.quota_id, order_by=(Booking.waitlisted_at, Booking.id)
+    )
+    ranked = (
+        sa.select(Booking.id.label("booking_id"), rank.label("position"))
+        .where(
+            Booking.quota_id.in_({b.quota_id for b in waiting}),
+            Booking.status == BookingStatus.WAITLISTED,
+        )
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(ranked.c.booking_id, ranked.c.position).where(
+            ranked.c.booking_id.in_([b.id for b in waiting])
+        )
+    )
+    return {booking_id: position for booking_id, position in rows}
 
 
 def waiting_counts(quota_ids: Iterable[int]) -> dict[int, int]:

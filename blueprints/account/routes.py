@@ -24,8 +24,8 @@ def bookings():
     """My bookings: what is coming (with ticket numbers) and what is past."""
     now = now_utc()
     upcoming = booking_service.bookings_of(current_user, now=now)
-    past = booking_service.bookings_of(current_user, now=now, past=True)[:PAST_SHOWN]
-    positions = {b.id: capacity.waitlist_position(b) for b in upcoming if b.is_waitlisted}
+    past = booking_service.bookings_of(current_user, now=now, past=True, limit=PAST_SHOWN)
+    positions = capacity.waitlist_positions(upcoming)
     return render_template(
         "account/bookings.html", upcoming=upcoming, past=past, positions=positions, now=now,
         cancel_form=ConfirmForm(),

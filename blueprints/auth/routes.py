@@ -10,13 +10,14 @@ from services import accounts
 from services.dates import now_utc
 from services.errors import PhoneTaken
 
-from ..common import ConfirmForm, redirect_next
+from ..common import ConfirmForm, defer_write_lock, redirect_next
 from .forms import LoginForm, RegisterForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@defer_write_lock
 def register():
     """Create a resident account and log the new resident in."""
     if current_user.is_authenticated:
@@ -42,6 +43,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@defer_write_lock
 def login():
     """Log in with a mobile number and password."""
     if current_user.is_authenticated:
