@@ -2,14 +2,38 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import IntegerField
 
 from models import Program, Role
+
+
+class WholeNumberField(IntegerField):
+    """A number field that says one clear thing when what was typed isn't a whole number
+    (full-width digits, as some phone keyboards type them, are accepted)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = int(unicodedata.normalize("NFKC", valuelist[0]).strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Please enter a whole number, e.g. 40.")) from None
+
+    def validate(self, form, extra_validators=()):
+        if self.process_errors:  # no second message from the range check
+            self.errors = list(self.process_errors)
+            return False
+        return super().validate(form, extra_validators)
 
 
 class ConfirmForm(FlaskForm):
@@ -37,6 +61,8 @@ def page_arg() -> int:
 def is_safe_next(target: str | None) -> bool:
     """Tell whether ``target`` is a local path we may redirect to."""
     if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and "\\" not in target

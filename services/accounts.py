@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -13,15 +14,16 @@ from models import Role, User, db
 from .db import begin_write
 from .errors import PhoneTaken
 
-PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+PHONE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
 
 # Compared against when the phone number is unknown, so a login takes as long either way.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
 
 def normalize_phone(raw: str) -> str:
-    """Strip spaces, dashes and a +86 prefix from a typed mobile number."""
-    digits = re.sub(r"[\s\-()]", "", raw or "")
+    """Strip spaces, dashes and a +86 prefix from a typed mobile number; full-width
+    digits (as some phone keyboards type them) become ASCII ones."""
+    digits = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", raw or ""))
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):

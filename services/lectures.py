@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from models import Event, EventStatus, Program, ProgramKind, Quota, Series, Venue, db
+from models import (
+    Event, EventStatus, Program, ProgramKind, Quota, Role, Series, User, Venue, db, program_organizers,
+)
 
 from .capacity import set_capacity
 from .dates import local_datetime, to_local
@@ -169,13 +171,13 @@ def touch(event: Event, now: datetime) -> None:
     event.updated_at = now
 
 
-def lecture_programs() -> list[Program]:
-    """The programs whose events are listed at /lectures/."""
-    return list(
-        db.session.execute(
-            sa.select(Program).where(Program.kind == ProgramKind.LECTURE_SERIES).order_by(Program.id)
-        ).scalars()
-    )
+def lecture_programs(*, organized_by: User | None = None) -> list[Program]:
+    """The programs whose events are listed at /lectures/; with ``organized_by``, only
+    those that person may manage (all of them for an admin)."""
+    query = sa.select(Program).where(Program.kind == ProgramKind.LECTURE_SERIES).order_by(Program.id)
+    if organized_by is not None and not organized_by.has_role(Role.ADMIN):
+        query = query.join(program_organizers).where(program_organizers.c.user_id == organized_by.id)
+    return list(db.session.execute(query).scalars())
 
 
 def lecture_series() -> list[Series]:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from app import create_app
 from models import Program, ProgramKind, Role, Series, User, Venue, db
@@ -27,6 +28,25 @@ def _database_uri(tmp_path) -> str:
     return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
+class RequestScopedClient(FlaskClient):
+    """A test client whose every request gets its own app context, as on a server.
+
+    The ``app`` fixture keeps an app context open for the whole test, and Flask would reuse
+    it for each request: ``g`` (the logged-in user, the language) and the database session
+    would carry over between requests and clients, and a view that forgot to commit would
+    still look right to a test reading the same session. Here the test's own session
+    commits before each request and reloads what the request wrote afterwards.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()  # end the test's transaction so its snapshot holds no locks
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.commit()
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def app(tmp_path):
     """An app on an empty database, with CSRF off (one test turns it back on)."""
@@ -38,6 +58,7 @@ def app(tmp_path):
         "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 40, "max_overflow": 10} if TEST_DATABASE_URL else {},
     })
+    app.test_client_class = RequestScopedClient
     with app.app_context():
         if not TEST_DATABASE_URL or not _schema_ready:
             db.drop_all()

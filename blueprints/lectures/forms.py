@@ -7,12 +7,12 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField,
+    BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..common import clean_text
+from ..common import WholeNumberField, clean_text
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
@@ -58,7 +58,7 @@ class _LectureFields(FlaskForm):
         validators=[Length(max=80, message=_l("At most 80 characters."))],
         render_kw={"maxlength": 80},
     )
-    capacity = IntegerField(
+    capacity = WholeNumberField(
         _l("Seats"),
         validators=[
             InputRequired(_l("Please enter the number of seats.")),
@@ -66,7 +66,7 @@ class _LectureFields(FlaskForm):
         ],
         render_kw={"inputmode": "numeric"},
     )
-    booking_cutoff_minutes = IntegerField(
+    booking_cutoff_minutes = WholeNumberField(
         _l("Booking closes (minutes before the start)"), default=60,
         validators=[
             InputRequired(_l("Please enter a number of minutes.")),
@@ -82,7 +82,7 @@ class TermForm(_LectureFields):
     first_day = DateField(_l("First day"), validators=[InputRequired(_l("Please choose a date.")), _sane_date])
     last_day = DateField(_l("Last day"), validators=[InputRequired(_l("Please choose a date.")), _sane_date])
     start_time = TimeField(_l("Starts at"), validators=[InputRequired(_l("Please choose a time."))])
-    duration_minutes = IntegerField(
+    duration_minutes = WholeNumberField(
         _l("Length (minutes)"), default=90,
         validators=[
             InputRequired(_l("Please enter a number of minutes.")),

@@ -6,7 +6,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from models import Booking, BookingStatus, Event, Program, ProgramKind, Role, Series, Venue, db
@@ -75,10 +75,13 @@ def detail(event_id: int):
 
 
 @bp.route("/<int:event_id>/book", methods=["POST"])
-@login_required
 def book(event_id: int):
     """Book a seat, or join the waiting list when the lecture is full."""
     event = get_lecture_or_404(event_id)
+    if not current_user.is_authenticated:
+        # Back to the lecture after logging in: the booking URL itself only takes POSTs.
+        flash(_("Please log in to continue."), "info")
+        return redirect(url_for("auth.login", next=url_for(".detail", event_id=event.id)))
     form = BookForm()
     if not form.validate_on_submit():
         abort(400)
@@ -100,16 +103,11 @@ def book(event_id: int):
 # --- organizers ---------------------------------------------------------------------
 
 
-def _organized_programs() -> list[Program]:
-    programs = lectures.lecture_programs()
-    return [p for p in programs if p.is_organized_by(current_user)]
-
-
 @bp.route("/manage")
 @role_required(Role.ORGANIZER)
 def manage():
     """Organizers' list of coming lectures with bookings and waiting counts."""
-    programs = _organized_programs()
+    programs = lectures.lecture_programs(organized_by=current_user)
     now = now_utc()
     events = db.session.execute(
         sa.select(Event)

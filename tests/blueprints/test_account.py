@@ -1,0 +1,321 @@
+"""A resident's own bookings through the client."""
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from models import Booking, BookingStatus, Quota, db
+from tests.blueprints.conftest import alerts, page, seat, visible_text
+from tests.conftest import login, make_event, make_program, make_user
+
+
+def past_lecture(program, title: str, now, *, days_ago: int = 3):
+    return make_event(program, title=title, starts_in=-timedelta(days=days_ago), now=now)
+
+
+def booked_before_it_began(event, person) -> Booking:
+    return seat(event, person, event.starts_at - timedelta(days=1))
+
+
+def status_of(booking) -> BookingStatus:
+    return db.session.get(Booking, booking.id).status
+
+
+def cancel(client, booking, **query):
+    return client.post(f"/account/bookings/{booking.id}/cancel", query_string=query, follow_redirects=True)
+
+
+# --- my bookings ----------------------------------------------------------------------
+
+
+def test_my_bookings_needs_a_login(client):
+    response = client.get("/account/bookings")
+
+    assert response.status_code == 302
+    target = urlsplit(response.headers["Location"])
+    assert (target.path, parse_qs(target.query)["next"]) == ("/auth/login", ["/account/bookings"])
+    assert "请先登录。" in alerts(client.get(response.headers["Location"]))
+
+
+def test_my_bookings_shows_the_ticket_number_of_a_seat(client, now):
+    event = make_event(title="管仲与齐国", now=now)
+    resident = make_user()
+    booking = seat(event, resident, now)
+    login(client, resident)
+
+    body = visible_text(client.get("/account/bookings"))
+
+    assert "管仲与齐国" in body
+    assert f"预约号: {booking.display_code}" in body
+    assert "已预约" in body
+
+
+def test_my_bookings_shows_the_place_on_the_waiting_list(client, now):
+    event = make_event(capacity=1, title="管仲与齐国", now=now)
+    resident = make_user("丙")
+    seat(event, make_user("甲"), now)
+    seat(event, make_user("乙"), now + timedelta(seconds=1), waitlist=True)
+    seat(event, resident, now + timedelta(seconds=2), waitlist=True)
+    login(client, resident)
+
+    body = visible_text(client.get("/account/bookings"))
+
+    assert "候补第 2 位" in body
+    assert "退出候补" in body
+    assert "预约号:" not in body
+
+
+def test_my_bookings_lists_the_soonest_first(client, now):
+    program = make_program()
+    resident = make_user()
+    for title, days in [("两周后", 14), ("明天", 1), ("下周", 7)]:
+        seat(make_event(program, title=title, starts_in=timedelta(days=days), now=now), resident, now)
+    login(client, resident)
+
+    body = page(client.get("/account/bookings"))
+
+    assert body.index("明天") < body.index("下周") < body.index("两周后")
+
+
+def test_my_bookings_puts_past_lectures_under_past(client, now):
+    program = make_program()
+    resident = make_user()
+    seat(make_event(program, title="下周的讲座", now=now), resident, now)
+    booked_before_it_began(past_lecture(program, "上周的讲座", now), resident)
+    login(client, resident)
+
+    coming, past = page(client.get("/account/bookings")).split("<h2>往期</h2>")
+
+    assert "下周的讲座" in coming and "上周的讲座" not in coming
+    assert "上周的讲座" in past
+
+
+def test_my_bookings_leaves_out_bookings_i_cancelled(client, now):
+    event = make_event(title="管仲与齐国", now=now)
+    resident = make_user()
+    booking = seat(event, resident, now)
+    login(client, resident)
+    cancel(client, booking)
+
+    body = page(client.get("/account/bookings"))
+
+    assert "管仲与齐国" not in body
+    assert "您近期没有预约。" in body
+
+
+def test_my_bookings_shows_only_my_own(client, now):
+    event = make_event(title="管仲与齐国", now=now)
+    seat(event, make_user("邻居"), now)
+    login(client, make_user())
+
+    body = page(client.get("/account/bookings"))
+
+    assert "管仲与齐国" not in body
+    assert "您近期没有预约。" in body
+    assert "往期" not in body
+
+
+# --- cancelling -----------------------------------------------------------------------
+
+
+def test_cancelling_a_seat_gives_it_to_the_first_in_line(client, now):
+    event = make_event(capacity=1, now=now)
+    holder = make_user("甲")
+    seat_of_holder = seat(event, holder, now)
+    first = seat(event, make_user("乙"), now + timedelta(seconds=1), waitlist=True)
+    second = seat(event, make_user("丙"), now + timedelta(seconds=2), waitlist=True)
+    login(client, holder)
+
+    response = cancel(client, seat_of_holder)
+
+    assert response.request.path == "/account/bookings"
+    assert "已取消预约。" in alerts(response)
+    assert [status_of(b) for b in (seat_of_holder, first, second)] == [
+        BookingStatus.CANCELLED, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]
+    assert db.session.get(Quota, event.seat_quota_id).taken == 1
+
+
+def test_cancelling_a_seat_with_nobody_waiting_frees_it(client, now):
+    event = make_event(capacity=2, now=now)
+    resident = make_user()
+    booking = seat(event, resident, now)
+    login(client, resident)
+
+    cancel(client, booking)
+
+    assert status_of(booking) is BookingStatus.CANCELLED
+    assert db.session.get(Quota, event.seat_quota_id).taken == 0
+
+
+def test_leaving_the_waiting_list_keeps_the_seats_as_they_are(client, now):
+    event = make_event(capacity=1, now=now)
+    holder = seat(event, make_user("甲"), now)
+    resident = make_user("乙")
+    waiting = seat(event, resident, now, waitlist=True)
+    login(client, resident)
+
+    response = cancel(client, waiting)
+
+    assert "您已退出候补。" in alerts(response)
+    assert (status_of(holder), status_of(waiting)) == (BookingStatus.CONFIRMED, BookingStatus.CANCELLED)
+    assert db.session.get(Quota, event.seat_quota_id).taken == 1
+
+
+def test_cancelling_someone_elses_booking_is_404_and_changes_nothing(client, now):
+    event = make_event(capacity=1, now=now)
+    theirs = seat(event, make_user("邻居"), now)
+    waiting = seat(event, make_user("候补"), now, waitlist=True)
+    login(client, make_user("捣乱者"))
+
+    response = client.post(f"/account/bookings/{theirs.id}/cancel")
+
+    assert response.status_code == 404
+    assert (status_of(theirs), status_of(waiting)) == (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
+
+
+def test_cancelling_an_unknown_booking_is_404(client):
+    login(client, make_user())
+    assert client.post("/account/bookings/999999/cancel").status_code == 404
+
+
+def test_cancelling_needs_a_login(client, now):
+    booking = seat(make_event(now=now), make_user(), now)
+
+    response = client.post(f"/account/bookings/{booking.id}/cancel")
+
+    assert urlsplit(response.headers["Location"]).path == "/auth/login"
+    assert status_of(booking) is BookingStatus.CONFIRMED
+
+
+def test_cancelling_by_get_is_refused(client, now):
+    resident = make_user()
+    booking = seat(make_event(now=now), resident, now)
+    login(client, resident)
+
+    assert client.get(f"/account/bookings/{booking.id}/cancel").status_code == 405
+    assert status_of(booking) is BookingStatus.CONFIRMED
+
+
+def test_cancelling_after_the_lecture_began_is_refused_with_the_reason(client, now):
+    event = make_event(starts_in=-timedelta(minutes=10), now=now)
+    resident = make_user()
+    booking = booked_before_it_began(event, resident)
+    login(client, resident)
+
+    response = cancel(client, booking)
+
+    assert "活动已经开始，不能再取消预约。" in alerts(response)
+    assert status_of(booking) is BookingStatus.CONFIRMED
+    assert db.session.get(Quota, event.seat_quota_id).taken == 1
+
+
+def test_a_lecture_under_way_offers_no_cancel_button(client, now):
+    event = make_event(starts_in=-timedelta(minutes=10), title="正在进行的讲座", now=now)
+    resident = make_user()
+    booked_before_it_began(event, resident)
+    login(client, resident)
+
+    body = page(client.get("/account/bookings"))
+
+    assert "正在进行的讲座" in body
+    assert "取消预约" not in body
+
+
+def test_cancelling_twice_says_it_was_already_cancelled(client, now):
+    resident = make_user()
+    booking = seat(make_event(now=now), resident, now)
+    login(client, resident)
+    cancel(client, booking)
+
+    response = cancel(client, booking)
+
+    assert "这个预约已经取消了。" in alerts(response)
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/lectures/{event_id}", "/lectures/{event_id}"),
+    ("//evil.com", "/account/bookings"),
+    ("https://evil.com/", "/account/bookings"),
+])
+def test_cancelling_returns_to_a_local_next_only(client, now, target, expected):
+    event = make_event(now=now)
+    resident = make_user()
+    booking = seat(event, resident, now)
+    login(client, resident)
+
+    response = client.post(f"/account/bookings/{booking.id}/cancel",
+                           query_string={"next": target.format(event_id=event.id)})
+
+    assert response.headers["Location"] == expected.format(event_id=event.id)
+
+
+# --- queries per page -----------------------------------------------------------------
+
+
+def add_bookings(viewer, count: int, now, *, waiting_every: int | None = None) -> None:
+    """``count`` coming lectures the viewer booked; every ``waiting_every``-th one is full
+    and the viewer waits behind someone else. Also one past booking per call."""
+    program = make_program()
+    someone = make_user("邻居")
+    for i in range(count):
+        event = make_event(program, capacity=1, title=f"讲座{i}", starts_in=timedelta(days=i + 1), now=now)
+        if waiting_every and i % waiting_every == 0:
+            seat(event, someone, now)
+            seat(event, viewer, now, waitlist=True)
+        else:
+            seat(event, viewer, now)
+    booked_before_it_began(past_lecture(program, "往期讲座", now), viewer)
+
+
+def queries_for_my_bookings(client, count_queries, expected_upcoming: int) -> int:
+    with count_queries() as statements:
+        response = client.get("/account/bookings")
+    assert response.status_code == 200
+    assert page(response).count('class="event-card') == expected_upcoming
+    return len(statements)
+
+
+def test_my_bookings_runs_as_many_queries_for_15_bookings_as_for_2(client, count_queries, now):
+    viewer = make_user("看客")
+    login(client, viewer)
+
+    add_bookings(viewer, 2, now, waiting_every=2)
+    few = queries_for_my_bookings(client, count_queries, 2)
+    add_bookings(viewer, 13, now, waiting_every=2)
+    many = queries_for_my_bookings(client, count_queries, 15)
+
+    assert many == few
+
+
+def test_my_bookings_shows_every_waiting_position_right(client, now):
+    """The positions come from one query over many waiting lists: each must be its own."""
+    viewer = make_user("看客")
+    program = make_program()
+    for ahead in range(3):
+        event = make_event(program, capacity=1, title=f"前面有{ahead}人", starts_in=timedelta(days=ahead + 1), now=now)
+        seat(event, make_user("占座"), now)
+        for n in range(ahead):
+            seat(event, make_user(f"候补{n}"), now + timedelta(seconds=n), waitlist=True)
+        seat(event, viewer, now + timedelta(minutes=1), waitlist=True)
+    login(client, viewer)
+
+    cards = page(client.get("/account/bookings")).split('class="event-card')[1:]
+
+    for ahead, card in enumerate(cards):
+        assert f"前面有{ahead}人" in card
+        assert f"候补第 {ahead + 1} 位" in card
+
+
+def test_my_bookings_shows_at_most_30_past_bookings(client, now):
+    viewer = make_user()
+    program = make_program()
+    for days_ago in range(2, 34):
+        booked_before_it_began(past_lecture(program, f"第{days_ago}天前", now, days_ago=days_ago), viewer)
+    login(client, viewer)
+
+    past = page(client.get("/account/bookings")).split("<h2>往期</h2>")[1]
+
+    assert past.count("list-group-item") == 30
+    assert "第2天前" in past and "第31天前" in past and "第32天前" not in past

@@ -1,0 +1,126 @@
+"""The home page, the language switch, error pages and the health check."""
+from __future__ import annotations
+
+import pytest
+
+from models import ProgramKind
+from tests.blueprints.conftest import page
+from tests.conftest import login, make_event, make_program, make_user
+
+
+def test_home_page_reads_in_chinese_by_default(client):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert '<html lang="zh-CN">' in page(response)
+    assert "欢迎来到邻里" in page(response)
+
+
+def test_home_page_reads_in_english_with_the_lang_cookie(client):
+    client.set_cookie("lang", "en")
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert '<html lang="en">' in page(response)
+    assert "Welcome to Linli" in page(response)
+    assert "欢迎来到邻里" not in page(response)
+
+
+def test_an_unknown_lang_cookie_falls_back_to_chinese(client):
+    client.set_cookie("lang", "fr")
+    assert "欢迎来到邻里" in page(client.get("/"))
+
+
+def test_home_page_shows_coming_lectures_and_other_programs(client, now):
+    make_event(title="管仲与齐国的富国之道", now=now)
+    make_program(ProgramKind.TROUPE, name="京剧票友会")
+
+    body = page(client.get("/"))
+
+    assert "管仲与齐国的富国之道" in body
+    assert "文体队伍" in body and "京剧票友会" in body
+
+
+def test_switching_to_english_sets_the_cookie_and_returns_to_the_page(client):
+    response = client.get("/lang/en", query_string={"next": "/lectures/?series=s0"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/lectures/?series=s0"
+    assert client.get_cookie("lang").value == "en"
+    assert "Wednesday culture & history lectures" in page(client.get("/lectures/"))
+
+
+def test_switching_back_to_chinese(client):
+    client.get("/lang/en")
+    client.get("/lang/zh")
+    assert client.get_cookie("lang").value == "zh"
+    assert "周三文史讲堂" in page(client.get("/lectures/"))
+
+
+@pytest.mark.parametrize("target", ["//evil.com", "http://evil.com/", "https://evil.com/lectures/", "/\\evil.com", ""])
+def test_language_switch_follows_only_a_local_next(client, target):
+    response = client.get("/lang/en", query_string={"next": target})
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/lectures/\n", "/\r\nSet-Cookie: lang=xx"])
+def test_language_switch_with_a_line_break_in_next_still_redirects(app, client, target):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    response = client.get("/lang/en", query_string={"next": target})
+
+    assert response.status_code == 302
+    assert client.get_cookie("lang").value == "en"
+
+
+def test_language_switch_ignores_an_unknown_language(client):
+    response = client.get("/lang/xx")
+    assert response.status_code == 302
+    assert client.get_cookie("lang") is None
+
+
+def test_english_detail_page_offers_to_book_a_seat(client, now):
+    event = make_event(now=now)
+    login(client, make_user())
+    client.set_cookie("lang", "en")
+
+    body = page(client.get(f"/lectures/{event.id}"))
+
+    assert "Book a seat" in body
+    assert "预约座位" not in body
+
+
+def test_english_refusals_read_in_english(app, client, now):
+    """Business failures are translated when shown, not when raised."""
+    event = make_event(capacity=1, now=now)
+    login(client, make_user("甲"))
+    client.post(f"/lectures/{event.id}/book")
+    other = app.test_client()
+    login(other, make_user("乙"))
+    other.set_cookie("lang", "en")
+
+    response = other.post(f"/lectures/{event.id}/book", follow_redirects=True)
+
+    assert "All seats are taken. You can join the waiting list instead." in page(response)
+
+
+def test_404_page_is_a_styled_page_with_the_site_nav(client):
+    response = client.get("/no-such-page")
+
+    assert response.status_code == 404
+    body = page(response)
+    assert "找不到页面" in body
+    assert 'class="site-nav"' in body
+    assert 'href="/lectures/"' in body
+
+
+def test_404_page_reads_in_english_too(client):
+    client.set_cookie("lang", "en")
+    assert "Page not found" in page(client.get("/no-such-page"))
+
+
+def test_healthz_answers_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
