@@ -14,12 +14,16 @@ def _valid_phone(form, field):
         raise ValidationError(_l("Please enter an 11-digit mobile number starting with 1."))
 
 
-class RegisterForm(FlaskForm):
-    phone = StringField(
+def _phone_field() -> StringField:
+    return StringField(
         _l("Mobile number"), filters=[normalize_phone],
         validators=[DataRequired(_l("Please enter your mobile number.")), _valid_phone],
         render_kw={"inputmode": "numeric", "autocomplete": "tel", "maxlength": 20},
     )
+
+
+class RegisterForm(FlaskForm):
+    phone = _phone_field()
     display_name = StringField(
         _l("Name"), filters=[clean_text],
         validators=[
@@ -48,11 +52,7 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    phone = StringField(
-        _l("Mobile number"), filters=[normalize_phone],
-        validators=[DataRequired(_l("Please enter your mobile number.")), _valid_phone],
-        render_kw={"inputmode": "numeric", "autocomplete": "tel", "maxlength": 20},
-    )
+    phone = _phone_field()
     password = PasswordField(
         _l("Password"),
         validators=[
