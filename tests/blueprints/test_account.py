@@ -34,6 +34,7 @@ def test_making_a_link_shows_it_once_with_subscribe_buttons(client):
     assert f'href="webcal://localhost/calendar/u/{token}.ics"' in page
     assert "calendar.google.com/calendar/r?cid=webcal%3A%2F%2Flocalhost%2Fcalendar%2Fu%2F" + token in page
     assert feeds.user_for_feed_token(token) == user
+    assert "生成新的日历链接" not in page  # no reset button beside a link just made
 
     later = client.get("/account/calendar").get_data(as_text=True)
     assert token not in later

@@ -619,3 +619,18 @@ def test_feeds_render_in_a_constant_number_of_queries(app, now, count_queries):
         assert feed.body.count(b"BEGIN:VEVENT") == 500
     assert len(strict_events(large[0][1])) == 500
     assert db.session.execute(sa.select(sa.func.count()).select_from(Event)).scalar_one() == 500
+
+
+# --- the demo community ----------------------------------------------------------------------
+
+
+def test_the_demo_community_shows_an_edit_a_cancellation_and_a_waiting_place(app, now):
+    from services import demo
+
+    (_, _admin), (_, _organizer), (_, booker), (_, waiter) = demo.seed()
+    db.session.commit()
+    program = vevents(render_program(feeds.public_program("wenshi-jiangtang"), now)).values()
+    assert [str(v["STATUS"]) for v in program].count("CANCELLED") == 1
+    assert any(v.decoded("SEQUENCE") == 1 and "十点" in str(v["DESCRIPTION"]) for v in program)
+    assert any(str(v["SUMMARY"]).startswith("【已取消】") for v in vevents(render_personal(booker, now)).values())
+    assert "TENTATIVE" in [str(v["STATUS"]) for v in vevents(render_personal(waiter, now)).values()]
