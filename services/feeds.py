@@ -44,7 +44,7 @@ from models import Booking, BookingStatus, CalendarToken, Event, EventStatus, Pr
 from .dates import LOCAL_TZ, to_local
 from .db import begin_write
 
-PRODID = "-//Linli 邻里//Community calendar feeds//ZH"
+PRODID = "-//Linli//Community calendar feeds//ZH"
 TIMEZONE_NAME = "Asia/Shanghai"
 WINDOW_PAST = timedelta(days=30)
 WINDOW_AHEAD = timedelta(days=365)

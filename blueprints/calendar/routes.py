@@ -5,6 +5,7 @@ the community's language (``CALENDAR_LANGUAGE``), whatever the reader's switch s
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
@@ -139,7 +140,7 @@ def program(slug: str):
     if program is None:
         abort(404)
     feed = feeds.program_feed(program, now=now_utc(), links=_links(), language=_language())
-    return ics_response(feed, filename=f"{program.slug}.ics")
+    return ics_response(feed, filename=re.sub(r"[^A-Za-z0-9_-]", "-", program.slug) + ".ics")
 
 
 @bp.route("/events/<int:event_id>.ics")

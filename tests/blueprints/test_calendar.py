@@ -288,3 +288,10 @@ def test_a_program_feed_of_500_events_takes_as_many_queries_as_one_of_5(app, cli
     many, body = fetch()
     assert many == few <= 2
     assert len(strict_events(body)) == 500
+
+
+def test_a_program_slug_never_breaks_the_download_header(client, now):
+    make_event(make_program(slug="书画 \"笔会\""), title="书画笔会")
+    response = client.get("/calendar/书画 \"笔会\".ics")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == 'inline; filename="-------.ics"'
