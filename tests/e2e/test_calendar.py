@@ -64,6 +64,7 @@ def test_resident_subscribes_and_resets_the_personal_calendar_link(live_server, 
 
     page.reload()
     expect(page.locator("#personal-feed-url")).to_have_count(0)
+    shot(page, "3b-link-made-earlier")
     page.get_by_role("button", name="生成新的日历链接").click()
     expect(page.locator(".alert-success")).to_contain_text("旧链接已失效")
     new_url = page.locator("#personal-feed-url").input_value()

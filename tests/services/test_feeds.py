@@ -634,3 +634,19 @@ def test_the_demo_community_shows_an_edit_a_cancellation_and_a_waiting_place(app
     assert any(v.decoded("SEQUENCE") == 1 and "十点" in str(v["DESCRIPTION"]) for v in program)
     assert any(str(v["SUMMARY"]).startswith("【已取消】") for v in vevents(render_personal(booker, now)).values())
     assert "TENTATIVE" in [str(v["STATUS"]) for v in vevents(render_personal(waiter, now)).values()]
+
+
+def test_the_found_hash_is_confirmed_in_constant_time(app, now, monkeypatch):
+    user = make_user()
+    token = feeds.reset_feed_token(user, now=now)
+    db.session.commit()
+    compared = []
+
+    def compare_digest(a, b):
+        compared.append((a, b))
+        return False
+
+    monkeypatch.setattr(feeds.hmac, "compare_digest", compare_digest)
+    assert feeds.user_for_feed_token(token) is None
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    assert compared == [(digest, digest)]
