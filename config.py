@@ -23,6 +23,13 @@ class Defaults:
     BOOTSTRAP_BOOTSWATCH_THEME = None
     LECTURES_PER_PAGE = 20
     DEFAULT_BOOKING_CUTOFF_MINUTES = 60
+    # The site's public address (scheme and host, e.g. https://linli.example.org). Calendar
+    # feeds put absolute links in every event and take their UIDs' domain from it; unset,
+    # links follow the address a request came in on (or SERVER_NAME when that is set).
+    SITE_URL = None
+    # Calendar feeds are written in the community's language whatever a reader's switch
+    # says: calendar apps send no cookies, and one body per feed keeps ETags stable.
+    CALENDAR_LANGUAGE = "zh"
 
 
 # Environment variables read at start-up: name -> (config key, converter).
@@ -30,6 +37,7 @@ ENVIRONMENT = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "SECRET_KEY": ("SECRET_KEY", str),
     "LINLI_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
+    "LINLI_SITE_URL": ("SITE_URL", lambda v: v.strip().rstrip("/")),
 }
 
 

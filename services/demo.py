@@ -155,6 +155,22 @@ def seed() -> list[tuple[str, User]]:
     for index, event in enumerate(term[:6]):
         for resident in residents[index: index + 5]:
             booking.book_seat(event, resident, now=now, waitlist=True)
+    # The second demo resident waits for the full lecture: "tentative" in their calendar.
+    booking.book_seat(full, residents[9], now=now, waitlist=True)
+
+    # Calendar subscribers see changes: one lecture moved to 10:00 (SEQUENCE 1), and one
+    # that 张桂芳 booked cancelled with a reason (已取消 in her calendar for 30 days).
+    moved = term[2]
+    moved_start = to_local(moved.starts_at).replace(hour=10, minute=0)
+    lectures.update_lecture(moved, lectures.LectureChanges(
+        title=moved.title, speaker=moved.speaker, summary=moved.summary + "（改为十点开始）",
+        series=moved.series, venue=moved.venue, starts_at=moved_start,
+        ends_at=moved_start + timedelta(minutes=90), capacity=moved.seats.capacity,
+        booking_cutoff_minutes=60,
+    ), now=now)
+    dropped = term[6]
+    booking.book_seat(dropped, residents[0], now=now)
+    lectures.cancel_lecture(dropped, "主讲老师临时外出，改期另行通知", now=now)
 
     # Two past lectures, so "my bookings" has a history.
     for weeks_ago, (slug, title, speaker, summary) in ((1, LECTURES[11]), (2, LECTURES[0])):

@@ -1,13 +1,13 @@
-"""A resident's own pages: their bookings."""
+"""A resident's own pages: their bookings and their calendar link."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import db
 from services import booking as booking_service
-from services import capacity
+from services import capacity, feeds
 from services.dates import now_utc
 from services.errors import LinliError
 
@@ -54,3 +54,42 @@ def cancel_booking(booking_id: int):
         db.session.commit()
         flash(_("You have left the waiting list.") if was_waiting else _("Your booking is cancelled."), "info")
     return redirect_next("account.bookings")
+
+
+# A new personal-feed token waits here between the POST that makes it and the page that
+# shows it once: only its hash is stored, so this is the one time it can be read.
+NEW_FEED_TOKEN = "new_calendar_token"
+
+
+@bp.route("/calendar")
+@login_required
+def calendar():
+    """My calendar link: subscribe to my bookings in a calendar app, or make a new link."""
+    token = session.pop(NEW_FEED_TOKEN, None)
+    if token is not None and feeds.user_for_feed_token(token) != current_user:
+        token = None  # replaced meanwhile (e.g. from another phone)
+    response = make_response(render_template(
+        "account/calendar.html", token=token, feed_token=feeds.feed_token_of(current_user),
+        reset_form=ConfirmForm(),
+    ))
+    # The page may carry the secret link: keep it out of every cache.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/calendar/reset", methods=["POST"])
+@login_required
+def reset_calendar():
+    """Make a new personal calendar link; the old one stops working at once."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    had_link = feeds.feed_token_of(current_user) is not None
+    token = feeds.reset_feed_token(current_user, now=now_utc())
+    db.session.commit()
+    session[NEW_FEED_TOKEN] = token
+    if had_link:
+        flash(_("Here is your new calendar link. The old link no longer works."), "success")
+    else:
+        flash(_("Here is your calendar link."), "success")
+    return redirect(url_for(".calendar"))

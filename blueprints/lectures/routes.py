@@ -54,7 +54,7 @@ def index():
         "lectures/index.html", page=page, events=events, all_series=all_series, chosen=chosen,
         waiting=capacity.waiting_counts(e.seat_quota_id for e in events),
         mine=booking_service.bookings_by_event(current_user, [e.id for e in events]),
-        now=now,
+        now=now, programs=lectures.lecture_programs(),
     )
 
 

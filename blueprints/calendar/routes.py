@@ -1,0 +1,164 @@
+"""Calendar feeds: public subscriptions, one-event downloads and personal feeds.
+
+Feeds need no login — calendar apps fetch them on their own — and are always written in
+the community's language (``CALENDAR_LANGUAGE``), whatever the reader's switch says.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+from flask import Blueprint, Response, abort, current_app, request, url_for
+
+from models import Event, Program, ProgramKind
+from services import feeds
+from services.dates import now_utc
+
+bp = Blueprint("calendar", __name__, url_prefix="/calendar")
+
+# The page of one event, by the kind of its program; the feeds link every event to it.
+# Blueprints that give events of another kind a page add their endpoint here (it takes
+# ``event_id``); until then such events link to the home page.
+EVENT_PAGES: dict[ProgramKind, str] = {ProgramKind.LECTURE_SERIES: "lectures.detail"}
+
+# The UID domain when neither SITE_URL nor SERVER_NAME names the site (".invalid" is
+# reserved: it says "configure me" without ever meaning anyone else's domain).
+FALLBACK_UID_DOMAIN = "linli.invalid"
+
+PUBLIC_CACHE = "public, max-age=300"
+# Personal feeds: no shared cache may keep them, and browsers must ask again each time.
+PRIVATE_CACHE = "private, no-cache"
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """An absolute URL on the site: under SITE_URL when configured, else the request's
+    own address (or SERVER_NAME)."""
+    site = current_app.config.get("SITE_URL")
+    if site:
+        return site.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def uid_domain() -> str:
+    """The domain in every event UID: the configured site's host, never the request's,
+    so that an event's UID doesn't change with the address it was fetched from."""
+    site = current_app.config.get("SITE_URL")
+    host = urlsplit(site).hostname if site else None
+    server = (current_app.config.get("SERVER_NAME") or "").split(":")[0]
+    return host or server or FALLBACK_UID_DOMAIN
+
+
+def event_url(event: Event) -> str:
+    """The absolute URL of the page that shows ``event``."""
+    endpoint = EVENT_PAGES.get(event.program.kind)
+    if endpoint and endpoint in current_app.view_functions:
+        return absolute_url(endpoint, event_id=event.id)
+    return absolute_url("main.index")
+
+
+def _links() -> feeds.FeedLinks:
+    return feeds.FeedLinks(uid_domain=uid_domain(), event_url=event_url)
+
+
+def _language() -> str:
+    return current_app.config["CALENDAR_LANGUAGE"]
+
+
+@bp.app_template_global()
+def subscribe_links(feed_url: str) -> dict[str, str]:
+    """The ways to subscribe to ``feed_url``: webcal:// (Apple, Outlook, Thunderbird),
+    Google Calendar's add-by-URL page, and the https address to copy."""
+    webcal = "webcal://" + feed_url.split("://", 1)[1]
+    return {
+        "https": feed_url,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
+    }
+
+
+@bp.app_template_global()
+def program_feed_url(program: Program) -> str:
+    """The absolute address of ``program``'s feed."""
+    return absolute_url("calendar.program", slug=program.slug)
+
+
+@bp.app_template_global()
+def all_events_feed_url() -> str:
+    """The absolute address of the feed of every public event."""
+    return absolute_url("calendar.all_events")
+
+
+@bp.app_template_global()
+def personal_feed_url(token: str) -> str:
+    """The absolute address of the personal feed opened by ``token``."""
+    return absolute_url("calendar.personal", token=token)
+
+
+def ics_response(feed: feeds.Feed, *, filename: str, download: bool = False) -> Response:
+    """Send a feed as ``text/calendar`` with a strong ETag, answering 304 when the
+    client's If-None-Match already names it.
+
+    If-Modified-Since alone never gives a 304: a feed can change without any event in it
+    changing (a booking cancelled, an event leaving the window), so only the ETag, a hash
+    of the body, can tell that nothing changed.
+    """
+    if request.if_none_match.contains_weak(feed.etag):
+        response = Response(status=304)
+    else:
+        response = Response(feed.body, mimetype="text/calendar")
+        disposition = "attachment" if download else "inline"
+        response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.set_etag(feed.etag)
+    if feed.last_modified is not None:
+        response.last_modified = feed.last_modified
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return response
+
+
+@bp.after_request
+def keep_personal_feeds_private(response: Response) -> Response:
+    """Personal feed answers (404s included): no shared caching, no referrer, no index —
+    the URL is the secret."""
+    if request.endpoint == "calendar.personal":
+        response.headers["Cache-Control"] = PRIVATE_CACHE
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.route("/all.ics")
+def all_events():
+    """Every public event of the community, for calendar apps to subscribe to."""
+    feed = feeds.public_feed(now=now_utc(), links=_links(), language=_language())
+    return ics_response(feed, filename="linli.ics")
+
+
+@bp.route("/<slug>.ics")
+def program(slug: str):
+    """One program's events, for calendar apps to subscribe to."""
+    program = feeds.public_program(slug)
+    if program is None:
+        abort(404)
+    feed = feeds.program_feed(program, now=now_utc(), links=_links(), language=_language())
+    return ics_response(feed, filename=re.sub(r"[^A-Za-z0-9_-]", "-", program.slug) + ".ics")
+
+
+@bp.route("/events/<int:event_id>.ics")
+def event(event_id: int):
+    """One event as a file to add to a calendar ("add to calendar")."""
+    event = feeds.public_event(event_id)
+    if event is None:
+        abort(404)
+    feed = feeds.event_feed(event, links=_links(), language=_language())
+    return ics_response(feed, filename=f"linli-event-{event.id}.ics", download=True)
+
+
+@bp.route("/u/<token>.ics")
+def personal(token: str):
+    """A person's own feed, opened by the secret token in its URL (no login: calendar
+    apps can't log in). An unknown or replaced token is a 404."""
+    user = feeds.user_for_feed_token(token)
+    if user is None:
+        abort(404)
+    feed = feeds.personal_feed(user, now=now_utc(), links=_links(), language=_language())
+    return ics_response(feed, filename="linli-my-calendar.ics")
