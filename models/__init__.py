@@ -25,8 +25,13 @@ from .user import Role, User, UserRole  # noqa: E402
 from .program import Program, ProgramKind, Series, Venue, program_organizers  # noqa: E402
 from .event import Event, EventStatus  # noqa: E402
 from .booking import Booking, BookingStatus, Quota  # noqa: E402
+from .membership import Membership, MembershipStatus  # noqa: E402
+from .shift import OutcomeStatus, PointsRule, ShiftOutcome, ShiftRole  # noqa: E402
+from .service import EntryKind, ServiceEntry  # noqa: E402
 
 __all__ = [
     "db", "Base", "Role", "User", "UserRole", "Program", "ProgramKind", "Series", "Venue",
     "program_organizers", "Event", "EventStatus", "Booking", "BookingStatus", "Quota",
+    "Membership", "MembershipStatus", "ShiftRole", "PointsRule", "ShiftOutcome", "OutcomeStatus",
+    "ServiceEntry", "EntryKind",
 ]

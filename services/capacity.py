@@ -21,6 +21,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from models import Booking, BookingStatus, Quota, User, db
 
@@ -206,6 +207,29 @@ def waitlist_position(booking: Booking) -> int | None:
         )
     ).scalar_one()
     return ahead + 1
+
+
+def waitlist_positions(bookings: Iterable[Booking]) -> dict[int, int]:
+    """Each waiting booking's place in its waiting list (1 = next in line), keyed by
+    booking id, in one query; bookings that aren't waiting are left out."""
+    ids = [b.id for b in bookings if b.status is BookingStatus.WAITLISTED]
+    if not ids:
+        return {}
+    ahead = aliased(Booking)
+    rows = db.session.execute(
+        sa.select(Booking.id, sa.func.count(ahead.id))
+        .outerjoin(ahead, sa.and_(
+            ahead.quota_id == Booking.quota_id,
+            ahead.status == BookingStatus.WAITLISTED,
+            sa.or_(
+                ahead.waitlisted_at < Booking.waitlisted_at,
+                sa.and_(ahead.waitlisted_at == Booking.waitlisted_at, ahead.id < Booking.id),
+            ),
+        ))
+        .where(Booking.id.in_(ids))
+        .group_by(Booking.id)
+    )
+    return {booking_id: count + 1 for booking_id, count in rows}
 
 
 def waiting_counts(quota_ids: Iterable[int]) -> dict[int, int]:
