@@ -255,3 +255,10 @@ def honour_board(*, now: datetime) -> dict[str, list[BoardLine]]:
     """The honour board (光荣榜): top volunteers by hours served this month and this year
     (local calendar), in two queries."""
     return {name: top_by_hours(since, until) for name, (since, until) in _periods(now).items()}
+
+
+def has_record(program: Program, user_id: int) -> bool:
+    """Tell whether the person ever applied to ``program`` or has a service record."""
+    applied = sa.exists().where(Membership.program_id == program.id, Membership.user_id == user_id)
+    served = sa.exists().where(ServiceEntry.user_id == user_id)
+    return db.session.execute(sa.select(sa.or_(applied, served))).scalar_one()

@@ -365,9 +365,9 @@ def my_shifts_by_quota(user: User, quota_ids: Iterable[int]) -> dict[int, Bookin
 
 
 def shifts_of(user: User, *, now: datetime, past: bool = False, limit: int | None = None):
-    """The person's shifts as (booking, role, outcome) rows: coming ones (held or waited
-    for, soonest first) or past ones (held to the end or decided, latest first), with
-    events, programs and venues loaded in the same query."""
+    """The person's shifts as (booking, role, outcome) rows: coming ones (held, waited
+    for, or released by an organizer; soonest first) or past ones (held to the end or
+    decided; latest first), with events, programs and venues loaded in the same query."""
     query = (
         sa.select(Booking, ShiftRole, ShiftOutcome)
         .join(ShiftRole, ShiftRole.quota_id == Booking.quota_id)
@@ -385,7 +385,10 @@ def shifts_of(user: User, *, now: datetime, past: bool = False, limit: int | Non
             sa.or_(Booking.status == BookingStatus.CONFIRMED, ShiftOutcome.id.is_not(None)),
         ).order_by(Event.starts_at.desc(), Booking.id.desc())
     else:
-        query = query.where(Event.ends_at >= now, Booking.status.in_(ACTIVE)).order_by(Event.starts_at, Booking.id)
+        query = query.where(
+            Event.ends_at >= now,
+            sa.or_(Booking.status.in_(ACTIVE), ShiftOutcome.status == OutcomeStatus.RELEASED),
+        ).order_by(Event.starts_at, Booking.id)
     if limit is not None:
         query = query.limit(limit)
     return db.session.execute(query).unique().all()
@@ -417,3 +420,36 @@ def outcomes_by_booking(booking_ids: Iterable[int]) -> dict[int, ShiftOutcome]:
         return {}
     rows = db.session.execute(sa.select(ShiftOutcome).where(ShiftOutcome.booking_id.in_(ids))).scalars()
     return {outcome.booking_id: outcome for outcome in rows}
+
+
+def unconfirmed_counts(event_ids: Iterable[int]) -> dict[int, int]:
+    """For each event: how many held shifts have no served/no-show record yet, in one query."""
+    ids = list(event_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Booking.event_id, sa.func.count())
+        .join(ShiftRole, ShiftRole.quota_id == Booking.quota_id)
+        .outerjoin(ShiftOutcome, ShiftOutcome.booking_id == Booking.id)
+        .where(Booking.event_id.in_(ids), Booking.status == BookingStatus.CONFIRMED, ShiftOutcome.id.is_(None))
+        .group_by(Booking.event_id)
+    )
+    return dict(rows.all())
+
+
+def released_by_quota(quota_ids: Iterable[int]) -> dict[int, list[tuple[Booking, ShiftOutcome]]]:
+    """For each role quota: the people an organizer released, with the reasons, in one query."""
+    ids = list(quota_ids)
+    result: dict[int, list[tuple[Booking, ShiftOutcome]]] = {quota_id: [] for quota_id in ids}
+    if not ids:
+        return result
+    rows = db.session.execute(
+        sa.select(Booking, ShiftOutcome)
+        .join(ShiftOutcome, ShiftOutcome.booking_id == Booking.id)
+        .where(Booking.quota_id.in_(ids), ShiftOutcome.status == OutcomeStatus.RELEASED)
+        .options(joinedload(Booking.user))
+        .order_by(ShiftOutcome.decided_at, Booking.id)
+    )
+    for booking, outcome in rows:
+        result[booking.quota_id].append((booking, outcome))
+    return result

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import Event, Program, ProgramKind, Series, ShiftRole, Venue, db
 
@@ -189,3 +189,11 @@ def coming_events(programs: list[Program], *, now: datetime, limit: int = 50):
 def venues() -> list[Venue]:
     """Every place, by name."""
     return list(db.session.execute(sa.select(Venue).order_by(Venue.name)).scalars())
+
+
+def programs_organized_by(user) -> list[Program]:
+    """The programs ``user`` may manage (all of them for an administrator)."""
+    programs = db.session.execute(
+        sa.select(Program).options(selectinload(Program.organizers)).order_by(Program.kind, Program.id)
+    ).scalars()
+    return [program for program in programs if program.is_organized_by(user)]
