@@ -5,9 +5,10 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField, DateField, DecimalField, FieldList, Form, FormField, HiddenField, IntegerField,
-    SelectField, StringField, TextAreaField, TimeField,
+    SelectChoice, SelectField, StringField, TextAreaField, TimeField,
 )
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -111,9 +112,13 @@ class AdjustForm(FlaskForm):
     )
     reason = _reason(_l("Reason (the volunteer will see it)"))
 
-    def validate_hours(self, field):
-        if not field.data and not self.points.data:
-            raise ValidationError(_l("Please enter hours, points or both."))
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if not self.hours.data and not self.points.data:
+            self.hours.errors.append(_l("Please enter hours, points or both."))
+            return False
+        return True
 
 
 class RedeemForm(FlaskForm):
@@ -150,6 +155,11 @@ def _slots(required: bool):
 
 class RoleSlotsForm(Form):
     """One line of a new talk's roles: a name and its slots (0 leaves the role out)."""
+
+    class Meta:
+        def get_translations(self, form):
+            # WTForms' own messages ("not a valid integer") in the reader's language, as in FlaskForm.
+            return wtforms_translations
 
     name = _role_name(required=False)
     slots = _slots(required=False)
@@ -210,7 +220,10 @@ class NewTalkForm(TalkForm):
             raise ValidationError(_l("Two roles have the same name."))
 
 
-POINTS_RULES = [(PointsRule.PER_HOUR.value, _l("per hour served")), (PointsRule.PER_SHIFT.value, _l("per shift"))]
+POINTS_RULES = [
+    SelectChoice(PointsRule.PER_HOUR.value, _l("per hour served")),
+    SelectChoice(PointsRule.PER_SHIFT.value, _l("per shift")),
+]
 
 
 class RoleForm(FlaskForm):
