@@ -86,6 +86,10 @@ class RoleFull(EventFull):
     message = _l("All slots in this role are taken. You can join its waiting list instead.")
 
 
+class RoleClosed(ShiftError):
+    message = _l("This role takes no volunteers at the moment.")
+
+
 class NotAMember(ShiftError):
     message = _l("Only active members of %(program)s can take this shift. You can apply to join.")
 

@@ -37,7 +37,7 @@ from . import capacity
 from .db import begin_write
 from .errors import (
     CapacityBelowTaken, EventCancelled, EventFull, EventStarted, NotAMember, NotAVolunteer,
-    ReasonRequired, ReleaseTooLate, RoleFull, RoleInUse, RoleNameTaken, ShiftOverlap,
+    ReasonRequired, ReleaseTooLate, RoleClosed, RoleFull, RoleInUse, RoleNameTaken, ShiftOverlap,
     ShiftsOverlapAfterMove, SlotsBelowTaken, WithdrawalClosed,
 )
 from .locks import lock_event, lock_people, lock_person
@@ -227,6 +227,7 @@ def sign_up(role: ShiftRole, user: User, *, now: datetime, waitlist: bool = Fals
     Signing up again returns the shift the person already holds.
 
     :raises RoleFull: when all slots are taken and ``waitlist`` is false.
+    :raises RoleClosed: when the role has no slots at all (an organizer closed it).
     :raises ShiftOverlap: when the person holds (or waits for) a shift at the same time.
     :raises NotAMember, NotAVolunteer: when the person may not take the shift.
     :raises EventCancelled, EventStarted: when the event is cancelled or has begun.
@@ -240,6 +241,8 @@ def sign_up(role: ShiftRole, user: User, *, now: datetime, waitlist: bool = Fals
         return existing
     ensure_may_take(event, user)
     ensure_open(event, now)
+    if capacity.lock_quota(role.quota_id).capacity == 0:
+        raise RoleClosed()
     clash = overlapping_shift(user.id, event.starts_at, event.ends_at)
     if clash is not None:
         other = clash[1]

@@ -40,6 +40,20 @@ def _reason(label, *, required: bool = True, description: str = "") -> StringFie
                        render_kw={"maxlength": 200})
 
 
+# WTForms' own message, translated in WTForms' catalog (kept out of ours on purpose).
+NOT_A_DECIMAL = "Not a valid decimal value."
+
+
+class HoursField(DecimalField):
+    """A number of hours such as 1.5; "NaN", "Infinity" and the like are not numbers here."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext(NOT_A_DECIMAL))
+
+
 def to_minutes(hours: Decimal | None) -> int | None:
     """Hours as typed (e.g. 1.5) in whole minutes."""
     return None if hours is None else int((hours * 60).to_integral_value())
@@ -89,7 +103,7 @@ class OutcomeForm(FlaskForm):
     """After the event: served (with the hours) or no-show. The two buttons send ``status``."""
 
     status = HiddenField(validators=[AnyOf(["served", "no_show"], message=_l("Please use the buttons on the page."))])
-    hours = DecimalField(
+    hours = HoursField(
         _l("Hours"), places=1,
         validators=[Optional(), NumberRange(min=Decimal("0.5"), max=24, message=_l("Please enter a number from 0.5 to 24."))],
         render_kw={"inputmode": "decimal", "step": "0.5"},
@@ -100,7 +114,7 @@ class OutcomeForm(FlaskForm):
 class AdjustForm(FlaskForm):
     """Add or take away hours and points with a reason."""
 
-    hours = DecimalField(
+    hours = HoursField(
         _l("Hours (a minus sign takes away)"), places=1,
         validators=[Optional(), NumberRange(min=-200, max=200, message=_l("Please enter a number from -200 to 200."))],
         render_kw={"inputmode": "decimal"},
@@ -241,7 +255,7 @@ class RoleForm(FlaskForm):
     )
     points_rule = SelectField(_l("Points are given"), choices=POINTS_RULES, default=PointsRule.PER_HOUR.value,
                               validators=[AnyOf([r.value for r in PointsRule])])
-    credit_hours = DecimalField(
+    credit_hours = HoursField(
         _l("Hours credited (empty: the event's length)"), places=1,
         validators=[Optional(), NumberRange(min=Decimal("0.5"), max=24, message=_l("Please enter a number from 0.5 to 24."))],
         render_kw={"inputmode": "decimal", "step": "0.5"},

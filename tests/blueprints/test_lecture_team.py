@@ -447,6 +447,8 @@ def test_served_is_credited_once_even_when_posted_twice(client, team, organizer)
 @pytest.mark.parametrize("form, message", [
     ({"status": "served", "hours": "2", "reason": ""}, "请填写原因"),
     ({"status": "served", "hours": "很久", "reason": ""}, "不是有效的小数"),
+    ({"status": "served", "hours": "sNaN", "reason": ""}, "不是有效的小数"),
+    ({"status": "served", "hours": "Infinity", "reason": ""}, "不是有效的小数"),
     ({"status": "served", "hours": "30", "reason": ""}, "请输入 0.5 到 24 之间的数字"),
     ({"status": "maybe", "hours": "", "reason": ""}, "请使用页面上的按钮"),
 ])

@@ -13,7 +13,7 @@ from services import booking as booking_service
 from services import capacity, lectures, shifts, talks
 from services.dates import now_utc
 from services.errors import (
-    EventCancelled, EventStarted, NotAMember, NotAVolunteer, ReasonRequired, ReleaseTooLate, RoleFull,
+    EventCancelled, EventStarted, NotAMember, NotAVolunteer, ReasonRequired, ReleaseTooLate, RoleClosed, RoleFull,
     RoleInUse, RoleNameTaken, ShiftOverlap, ShiftsOverlapAfterMove, SlotsBelowTaken, WithdrawalClosed,
 )
 from tests.conftest import make_event, make_member, make_role, make_talk, make_team, make_user
@@ -52,6 +52,15 @@ def talk_role(event, name=None) -> ShiftRole:
     if name:
         query = query.where(ShiftRole.name == name)
     return db.session.execute(query.limit(1)).scalar_one()
+
+
+def test_a_role_with_no_slots_is_closed_even_to_its_waiting_list(app, now):
+    team = make_team()
+    role = talk_role(make_talk(team, roles=[("讲解员", 0)]))
+    with pytest.raises(RoleClosed):
+        shifts.sign_up(role, make_member(team), now=now, waitlist=True)
+    db.session.rollback()
+    assert statuses(role) == []
 
 
 def test_signing_up_twice_returns_the_same_shift(app, now):
