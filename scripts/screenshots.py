@@ -38,7 +38,25 @@ def shoot(base: str, out: Path) -> None:
             for name, path in [("bookings", "/account/bookings"), ("manage", "/lectures/manage"),
                                ("term", "/lectures/programs/wenshi-jiangtang/term"), ("edit", "/lectures/2/edit"),
                                ("who", "/lectures/2/bookings"), ("detail-organizer", "/lectures/2"),
-                               ("my-calendar", "/account/calendar")]:
+                               ("my-calendar", "/account/calendar"),
+                               ("team-manage", "/lecture-team/manage"), ("team-applications", "/lecture-team/applications"),
+                               ("team-members", "/lecture-team/members"), ("team-new-talk", "/lecture-team/talks/new")]:
+                page.goto(base + path)
+                page.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
+            context.close()
+            # The demo volunteer (陈玉兰): openings, a talk, my service, the honour board.
+            context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+            context.add_cookies([{"name": "lang", "value": lang, "url": base}])
+            page = context.new_page()
+            page.goto(base + "/auth/login")
+            page.fill("#phone", "13900000003")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.goto(base + "/lecture-team/")
+            page.screenshot(path=str(out / f"{lang}-team-openings.png"), full_page=True)
+            page.locator("article h3 a").first.click()
+            page.screenshot(path=str(out / f"{lang}-team-talk.png"), full_page=True)
+            for name, path in [("team-me", "/lecture-team/me"), ("team-honour-board", "/lecture-team/honour-board")]:
                 page.goto(base + path)
                 page.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
             context.close()

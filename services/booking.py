@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
-from models import Booking, BookingStatus, Event, User, db
+from models import Booking, BookingStatus, Event, ShiftRole, User, db
 
 from . import capacity
 from .db import begin_write
@@ -91,16 +91,22 @@ def bookings_by_event(user: User, event_ids: Iterable[int]) -> dict[int, Booking
     return {booking.event_id: booking for booking in rows}
 
 
+def _is_shift():
+    """Bookings of volunteer slots, which have their own pages and rules (services.shifts)."""
+    return sa.exists().where(ShiftRole.quota_id == Booking.quota_id)
+
+
 def bookings_of(
     user: User, *, now: datetime, past: bool = False, limit: int | None = None
 ) -> list[Booking]:
-    """The person's bookings, upcoming (soonest first) or past (latest first, at most
-    ``limit``), with their events, programs and venues loaded in the same query."""
+    """The person's bookings (volunteer shifts left out), upcoming (soonest first) or past
+    (latest first, at most ``limit``), with their events, programs and venues loaded in
+    the same query."""
     ends = Event.ends_at
     query = (
         sa.select(Booking)
         .join(Booking.event)
-        .where(Booking.user_id == user.id)
+        .where(Booking.user_id == user.id, ~_is_shift())
         .options(
             contains_eager(Booking.event).joinedload(Event.program),
             contains_eager(Booking.event).joinedload(Event.venue),
@@ -118,8 +124,8 @@ def bookings_of(
 
 
 def booking_for_user_or_none(booking_id: int, user: User) -> Booking | None:
-    """The booking with ``booking_id`` if it belongs to ``user``."""
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.user_id != user.id:
-        return None
-    return booking
+    """The booking with ``booking_id`` if it belongs to ``user`` and isn't a volunteer
+    shift (shifts are withdrawn under their own cutoff, in services.shifts)."""
+    return db.session.execute(
+        sa.select(Booking).where(Booking.id == booking_id, Booking.user_id == user.id, ~_is_shift())
+    ).scalar_one_or_none()

@@ -10,8 +10,10 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 # Babel patterns: "12月3日 周三 19:00" in Chinese, "Wed 3 Dec 19:00" in English.
 _PATTERNS = {
-    "zh": {"when": "M月d日 EEE HH:mm", "day": "M月d日 EEE", "time": "HH:mm", "full": "yyyy年M月d日 EEE HH:mm"},
-    "en": {"when": "EEE d MMM HH:mm", "day": "EEE d MMM", "time": "HH:mm", "full": "EEE d MMM yyyy HH:mm"},
+    "zh": {"when": "M月d日 EEE HH:mm", "day": "M月d日 EEE", "time": "HH:mm", "full": "yyyy年M月d日 EEE HH:mm",
+           "month": "yyyy年M月"},
+    "en": {"when": "EEE d MMM HH:mm", "day": "EEE d MMM", "time": "HH:mm", "full": "EEE d MMM yyyy HH:mm",
+           "month": "MMMM yyyy"},
 }
 
 
@@ -32,7 +34,7 @@ def now_utc() -> datetime:
 
 def format_when(moment: datetime | None, style: str = "when") -> str:
     """Format ``moment`` in local time for the current language (``when``, ``day``,
-    ``time`` or ``full``)."""
+    ``time``, ``full`` or ``month``)."""
     if moment is None:
         return ""
     language = getattr(get_locale(), "language", "zh")

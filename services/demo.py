@@ -5,7 +5,7 @@ from datetime import date, time, timedelta
 
 from models import Program, ProgramKind, Role, Series, User, Venue, db
 
-from . import accounts, booking, lectures
+from . import accounts, booking, demo_team, lectures
 from .capacity import set_capacity
 from .dates import local_datetime, now_utc, to_local
 
@@ -185,4 +185,7 @@ def seed() -> list[tuple[str, User]]:
         for resident in residents[:8]:
             booking.book_seat(past, resident, now=start - timedelta(days=3))
     db.session.flush()
-    return [("admin", admin), ("organizer", organizer), ("resident", residents[0]), ("resident", residents[9])]
+    volunteer = demo_team.seed(now=now, team=team, organizer=organizer, residents=residents, venues=venues,
+                               lectures_to_staff=term[:2])
+    return [("admin", admin), ("organizer", organizer), ("resident", residents[0]), ("resident", residents[9]),
+            ("volunteer", volunteer)]

@@ -76,3 +76,107 @@ class AccountError(LinliError):
 
 class PhoneTaken(AccountError):
     message = _l("This mobile number is already registered. Please log in instead.")
+
+
+class ShiftError(LinliError):
+    """A volunteer shift the rules refuse."""
+
+
+class RoleFull(EventFull):
+    message = _l("All slots in this role are taken. You can join its waiting list instead.")
+
+
+class RoleClosed(ShiftError):
+    message = _l("This role takes no volunteers at the moment.")
+
+
+class NotAMember(ShiftError):
+    message = _l("Only active members of %(program)s can take this shift. You can apply to join.")
+
+
+class NotAVolunteer(ShiftError):
+    message = _l("Only volunteers can take this shift. Members of the lecture team are volunteers.")
+
+
+class ShiftOverlap(ShiftError):
+    message = _l("You already have a shift at that time: %(title)s, %(when)s.")
+
+
+class ShiftsOverlapAfterMove(ShiftError):
+    message = _l("%(names)s already hold another shift at the new time, so the time can't be changed. Release them from one of the two shifts first.")
+
+
+class WithdrawalClosed(ShiftError):
+    message = _l("Withdrawing closed on %(when)s. Please ask an organizer to release you.")
+
+
+class ReleaseTooLate(ShiftError):
+    message = _l("The event has begun, so the shift can't be released any more. Record it as a no-show instead.")
+
+
+class RoleNameTaken(ShiftError):
+    message = _l("This event already has a role called %(name)s.")
+
+
+class RoleInUse(ShiftError):
+    message = _l("People have signed up for this role, so it can't be removed. Set its slots to 0 instead.")
+
+
+class SlotsBelowTaken(ShiftError):
+    message = _l("%(taken)s people hold this role, so it can't have fewer than %(taken)s slots.")
+
+
+class TalkError(LinliError):
+    """A talk that can't be created or changed as described."""
+
+
+class MembershipError(LinliError):
+    """A membership change the rules refuse."""
+
+
+class AlreadyMember(MembershipError):
+    message = _l("You are already a member of %(program)s.")
+
+
+class NotMember(MembershipError):
+    message = _l("You are not a member of %(program)s.")
+
+
+class AlreadyDecided(MembershipError):
+    message = _l("This application has already been decided.")
+
+
+class StillHoldsShifts(MembershipError):
+    message = _l("You still hold %(count)s coming shifts. Please withdraw from them first, or ask an organizer to release you.")
+
+
+class PointsError(LinliError):
+    """A change to the service record the rules refuse."""
+
+
+class NotEnoughPoints(PointsError):
+    message = _l("Only %(balance)s points are left, so %(points)s points can't be redeemed.")
+
+
+class BalanceBelowZero(PointsError):
+    message = _l("This would take the points of %(name)s below zero (the balance is %(balance)s). Record a smaller change, or none.")
+
+
+class HoursBelowZero(PointsError):
+    message = _l("This would take the service hours of %(name)s below zero (the total is %(hours)s hours).")
+
+
+class OutcomeTooEarly(PointsError):
+    message = _l("Who served can be recorded once the event has begun.")
+
+
+class NotAShift(PointsError):
+    message = _l("Only a confirmed shift can be recorded as served or as a no-show.")
+
+
+class ReasonRequired(PointsError):
+    message = _l("Please give a reason.")
+
+
+class NothingToChange(PointsError):
+    message = _l("Please enter the hours or points to add or take away.")

@@ -17,6 +17,7 @@ from .capacity import set_capacity
 from .dates import local_datetime, to_local
 from .db import begin_write
 from .errors import TermError
+from .shifts import ensure_holders_free
 
 WEDNESDAY = 2
 MAX_TERM_DAYS = 366
@@ -133,10 +134,13 @@ def update_lecture(event: Event, changes: LectureChanges, *, now: datetime) -> l
 
     :raises CapacityBelowTaken: when the new capacity is below the seats already booked.
     :raises TermError: when the lecture would end before it starts.
+    :raises ShiftsOverlapAfterMove: when a volunteer holding a role at the lecture has
+        another shift at the new time.
     """
     begin_write()
     if changes.ends_at <= changes.starts_at:
         raise TermError(_l("The lecture must end after it starts."))
+    ensure_holders_free(event, changes.starts_at, changes.ends_at)
     promoted = []
     if changes.capacity != event.seats.capacity:
         promoted = set_capacity(event.seat_quota_id, changes.capacity, now=now)

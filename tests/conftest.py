@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from app import create_app
-from models import Program, ProgramKind, Role, Series, User, Venue, db
-from services import lectures
+from models import Membership, MembershipStatus, Program, ProgramKind, Role, Series, ShiftRole, User, Venue, db
+from services import lectures, shifts
 from services.dates import now_utc
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -125,6 +125,36 @@ def make_event(program: Program | None = None, *, capacity: int = 5, starts_in=t
         booking_cutoff=cutoff, series=series, now=now,
     )
     db.session.commit()
+    return event
+
+
+def make_team(*, organizers=(), themes=("理论知识", "爱国教育", "精神文明")) -> Program:
+    """The lecture team (蒲公英宣讲队) with its themes as topic series."""
+    return make_program(ProgramKind.LECTURE_TEAM, slug="pugongying", name="蒲公英宣讲队",
+                        organizers=organizers, series=themes)
+
+
+def make_member(team: Program, name: str = "陈玉兰", **kwargs) -> User:
+    """A committed volunteer who is an active member of ``team``."""
+    user = make_user(name, roles=(Role.RESIDENT, Role.VOLUNTEER), **kwargs)
+    db.session.add(Membership(program_id=team.id, user_id=user.id, status=MembershipStatus.ACTIVE,
+                              note="", decided_at=now_utc()))
+    db.session.commit()
+    return user
+
+
+def make_role(event, name: str = "摄影", slots: int = 1, **kwargs) -> ShiftRole:
+    """A committed volunteer role at ``event``; ``kwargs`` go to :class:`shifts.RoleSpec`."""
+    role = shifts.add_role(event, shifts.RoleSpec(name, slots, **kwargs), now=now_utc())
+    db.session.commit()
+    return role
+
+
+def make_talk(team: Program, *, roles=(("摄影", 1),), title: str = "学习二十大精神宣讲", **kwargs):
+    """A committed talk of ``team`` with roles given as (name, slots); ``kwargs`` as for make_event."""
+    event = make_event(team, capacity=0, cutoff=timedelta(0), title=title, **kwargs)
+    for name, slots in roles:
+        make_role(event, name, slots)
     return event
 
 

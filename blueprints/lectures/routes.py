@@ -13,7 +13,7 @@ from models import Booking, BookingStatus, Event, Program, ProgramKind, Role, Se
 from services import booking as booking_service
 from services import capacity, lectures
 from services.dates import local_datetime, now_utc, to_local
-from services.errors import LinliError
+from services.errors import LinliError, ShiftsOverlapAfterMove
 
 from ..common import ConfirmForm, flash_error, page_arg, require_organizer_of, role_required
 from .forms import BookForm, CancelLectureForm, LectureForm, TermForm
@@ -192,6 +192,9 @@ def edit(event_id: int):
         )
         try:
             promoted = lectures.update_lecture(event, changes, now=now_utc())
+        except ShiftsOverlapAfterMove as error:
+            db.session.rollback()
+            form.start_time.errors.append(str(error))
         except LinliError as error:
             db.session.rollback()
             form.capacity.errors.append(str(error))

@@ -627,8 +627,9 @@ def test_feeds_render_in_a_constant_number_of_queries(app, now, count_queries):
 def test_the_demo_community_shows_an_edit_a_cancellation_and_a_waiting_place(app, now):
     from services import demo
 
-    (_, _admin), (_, _organizer), (_, booker), (_, waiter) = demo.seed()
+    people = {user.phone: user for _, user in demo.seed()}
     db.session.commit()
+    booker, waiter = people["13900000001"], people["13900000010"]
     program = vevents(render_program(feeds.public_program("wenshi-jiangtang"), now)).values()
     assert [str(v["STATUS"]) for v in program].count("CANCELLED") == 1
     assert any(v.decoded("SEQUENCE") == 1 and "十点" in str(v["DESCRIPTION"]) for v in program)

@@ -1,0 +1,37 @@
+"""Row locks that serialise work on one person or one event.
+
+On PostgreSQL these are ``SELECT … FOR UPDATE`` on the row, held to the end of the
+transaction. On SQLite the write transaction (``BEGIN IMMEDIATE``) already holds the
+database's only write lock, so ``FOR UPDATE`` is left out and the calls cost one read.
+
+Lock order, to keep PostgreSQL free of deadlocks: an event first, then people in
+ascending id, then quotas (:func:`services.capacity.lock_quota`). Nothing takes a
+person's lock and then waits for an event's.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from models import Event, User, db
+
+from .db import begin_write
+
+
+def lock_person(user_id: int) -> None:
+    """Lock a person's row: their shifts, memberships and ledger change one writer at a time."""
+    lock_people([user_id])
+
+
+def lock_people(user_ids: Iterable[int]) -> None:
+    """Lock several people's rows, in ascending id (the order every writer uses)."""
+    begin_write()
+    for user_id in sorted(set(user_ids)):
+        db.session.execute(sa.select(User.id).where(User.id == user_id).with_for_update())
+
+
+def lock_event(event_id: int) -> None:
+    """Lock an event's row, so its time can't change while shifts at it are being taken."""
+    begin_write()
+    db.session.execute(sa.select(Event.id).where(Event.id == event_id).with_for_update())

@@ -1,0 +1,199 @@
+"""The lecture team's talks (宣讲活动) and the openings volunteers browse.
+
+A talk is an :class:`Event` of the lecture-team program. Its theme (理论知识, 爱国教育,
+精神文明 …) is one of the program's topic series, its place a venue (a building or grid,
+the culture centre, a school). Talks are open to everyone without booking, so the
+event's seat quota has no seats; the volunteers' roles are what is booked.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from models import Event, Program, ProgramKind, Series, ShiftRole, Venue, db
+
+from . import lectures, shifts
+from .db import begin_write
+from .errors import TalkError
+from .shifts import RoleSpec
+
+
+def team_program() -> Program | None:
+    """The lecture team (蒲公英宣讲队): the first program of its kind."""
+    return db.session.execute(
+        sa.select(Program).where(Program.kind == ProgramKind.LECTURE_TEAM).order_by(Program.id).limit(1)
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class TalkDetails:
+    """What an organizer says about a talk. ``new_place`` names a place not yet listed."""
+
+    title: str
+    theme: Series | None
+    venue: Venue | None
+    starts_at: datetime
+    ends_at: datetime
+    summary: str = ""
+    new_place: str = ""
+
+
+def _check_times(details: TalkDetails, now: datetime) -> None:
+    if details.ends_at <= details.starts_at:
+        raise TalkError(_l("The talk must end after it starts."))
+    if details.starts_at < now:
+        raise TalkError(_l("A talk can't start in the past."))
+
+
+def _place(details: TalkDetails) -> Venue | None:
+    """The chosen venue, or the typed place (found by name, else added to the list)."""
+    name = details.new_place.strip()
+    if not name:
+        return details.venue
+    found = db.session.execute(sa.select(Venue).where(Venue.name == name)).scalar_one_or_none()
+    if found is not None:
+        return found
+    venue = Venue(name=name, address="")
+    try:
+        with db.session.begin_nested():
+            db.session.add(venue)
+            db.session.flush()
+    except IntegrityError:  # added by someone else just now
+        return db.session.execute(sa.select(Venue).where(Venue.name == name)).scalar_one()
+    return venue
+
+
+def create_talk(program: Program, details: TalkDetails, roles: list[RoleSpec], *, now: datetime) -> Event:
+    """Create a talk with its roles (those with at least one slot).
+
+    :raises TalkError: when it ends before it starts or starts in the past.
+    :raises RoleNameTaken: when two roles share a name.
+    """
+    begin_write()
+    _check_times(details, now)
+    event = lectures.new_event(
+        program, title=details.title, starts_at=details.starts_at, ends_at=details.ends_at, capacity=0,
+        booking_cutoff=timedelta(0), venue=_place(details), series=details.theme, summary=details.summary,
+        now=now,
+    )
+    db.session.flush()
+    for spec in roles:
+        if spec.slots > 0:
+            shifts.add_role(event, spec, now=now)
+    return event
+
+
+def update_talk(event: Event, details: TalkDetails, *, now: datetime) -> None:
+    """Change a talk's details; a new time must not make any holder's shifts overlap.
+
+    :raises TalkError: when it ends before it starts or would move into the past.
+    :raises ShiftsOverlapAfterMove: naming holders who have another shift at the new time.
+    """
+    begin_write()
+    if details.ends_at <= details.starts_at:
+        raise TalkError(_l("The talk must end after it starts."))
+    if details.starts_at != event.starts_at and details.starts_at < now:
+        raise TalkError(_l("A talk can't start in the past."))
+    shifts.ensure_holders_free(event, details.starts_at, details.ends_at)
+    event.title = details.title
+    event.series = details.theme
+    event.venue = _place(details)
+    event.summary = details.summary
+    event.starts_at = details.starts_at
+    event.ends_at = details.ends_at
+    event.booking_closes_at = details.starts_at
+    lectures.touch(event, now)
+    db.session.flush()
+
+
+def is_talk(event: Event) -> bool:
+    """Tell whether ``event`` is a lecture-team talk."""
+    return event.program.kind is ProgramKind.LECTURE_TEAM
+
+
+def get_event(event_id: int) -> Event | None:
+    """A talk, or another event that has volunteer roles; None otherwise."""
+    event = db.session.execute(
+        sa.select(Event).where(Event.id == event_id)
+        .options(joinedload(Event.program), joinedload(Event.venue), joinedload(Event.series))
+    ).scalar_one_or_none()
+    if event is None or is_talk(event):
+        return event
+    has_roles = db.session.execute(
+        sa.select(ShiftRole.id).where(ShiftRole.event_id == event.id).limit(1)
+    ).first()
+    return event if has_roles else None
+
+
+def get_any_event(event_id: int) -> Event | None:
+    """Any event (for organizers adding roles to it), with its program."""
+    return db.session.execute(
+        sa.select(Event).where(Event.id == event_id).options(joinedload(Event.program))
+    ).scalar_one_or_none()
+
+
+OTHER = "other"
+
+
+def openings_query(program: Program, *, now: datetime, theme: Series | None = None, other: bool = False):
+    """A select of events not yet over that volunteers can look at: the team's talks and
+    any other event with roles, soonest first (``theme`` or ``other`` narrow it down)."""
+    has_roles = sa.exists().where(ShiftRole.event_id == Event.id)
+    query = (
+        sa.select(Event)
+        .where(Event.ends_at >= now)
+        .options(joinedload(Event.program), joinedload(Event.venue), joinedload(Event.series))
+        .order_by(Event.starts_at, Event.id)
+    )
+    if theme is not None:
+        return query.where(Event.program_id == program.id, Event.series_id == theme.id)
+    if other:
+        return query.where(Event.program_id != program.id, has_roles)
+    return query.where(sa.or_(Event.program_id == program.id, has_roles))
+
+
+def past_events_with_shifts(programs: list[Program], *, now: datetime, days: int = 60):
+    """Events of ``programs`` that began in the last ``days`` days and have roles, latest first."""
+    if not programs:
+        return []
+    return list(db.session.execute(
+        sa.select(Event)
+        .where(
+            Event.program_id.in_([p.id for p in programs]),
+            Event.starts_at <= now, Event.starts_at >= now - timedelta(days=days),
+            sa.exists().where(ShiftRole.event_id == Event.id),
+        )
+        .options(joinedload(Event.program))
+        .order_by(Event.starts_at.desc(), Event.id.desc())
+    ).scalars())
+
+
+def coming_events(programs: list[Program], *, now: datetime, limit: int = 50):
+    """Events of ``programs`` not yet over, soonest first."""
+    if not programs:
+        return []
+    return list(db.session.execute(
+        sa.select(Event)
+        .where(Event.program_id.in_([p.id for p in programs]), Event.ends_at >= now)
+        .options(joinedload(Event.program), joinedload(Event.venue))
+        .order_by(Event.starts_at, Event.id)
+        .limit(limit)
+    ).scalars())
+
+
+def venues() -> list[Venue]:
+    """Every place, by name."""
+    return list(db.session.execute(sa.select(Venue).order_by(Venue.name)).scalars())
+
+
+def programs_organized_by(user) -> list[Program]:
+    """The programs ``user`` may manage (all of them for an administrator)."""
+    programs = db.session.execute(
+        sa.select(Program).options(selectinload(Program.organizers)).order_by(Program.kind, Program.id)
+    ).scalars()
+    return [program for program in programs if program.is_organized_by(user)]
