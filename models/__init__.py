@@ -25,8 +25,13 @@ from .user import Role, User, UserRole  # noqa: E402
 from .program import Program, ProgramKind, Series, Venue, program_organizers  # noqa: E402
 from .event import Event, EventStatus  # noqa: E402
 from .booking import Booking, BookingStatus, Quota  # noqa: E402
+from .schedule import WeeklySchedule, weekly_schedule_events  # noqa: E402
+from .troupe import Membership, MembershipStatus, Troupe  # noqa: E402
+from .youth import Child, Gender, YouthRules  # noqa: E402
 
 __all__ = [
     "db", "Base", "Role", "User", "UserRole", "Program", "ProgramKind", "Series", "Venue",
     "program_organizers", "Event", "EventStatus", "Booking", "BookingStatus", "Quota",
+    "WeeklySchedule", "weekly_schedule_events", "Troupe", "Membership", "MembershipStatus",
+    "Child", "Gender", "YouthRules",
 ]

@@ -74,7 +74,8 @@ def cancel_booking(booking: Booking, *, now: datetime) -> list[Booking]:
 
 
 def bookings_by_event(user: User, event_ids: Iterable[int]) -> dict[int, Booking]:
-    """The person's active seat bookings for the given events, keyed by event id."""
+    """The person's active seat bookings for themselves (not for a child) at the given
+    events, keyed by event id."""
     ids = list(event_ids)
     if not ids or not getattr(user, "is_authenticated", False):
         return {}
@@ -85,6 +86,7 @@ def bookings_by_event(user: User, event_ids: Iterable[int]) -> dict[int, Booking
             Booking.user_id == user.id,
             Booking.event_id.in_(ids),
             Booking.quota_id == Event.seat_quota_id,
+            Booking.child_id.is_(None),
             Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]),
         )
     ).scalars()
@@ -92,8 +94,9 @@ def bookings_by_event(user: User, event_ids: Iterable[int]) -> dict[int, Booking
 
 
 def bookings_of(user: User, *, now: datetime, past: bool = False) -> list[Booking]:
-    """The person's bookings, upcoming (soonest first) or past (latest first), with their
-    events, programs and venues loaded in the same query."""
+    """The person's bookings — their own and those for their children — upcoming
+    (soonest first) or past (latest first), with their events, programs, venues and
+    children loaded in the same query."""
     ends = Event.ends_at
     query = (
         sa.select(Booking)
@@ -103,6 +106,7 @@ def bookings_of(user: User, *, now: datetime, past: bool = False) -> list[Bookin
             joinedload(Booking.event).joinedload(Event.program),
             joinedload(Booking.event).joinedload(Event.venue),
             joinedload(Booking.event).joinedload(Event.series),
+            joinedload(Booking.child),
         )
     )
     if past:

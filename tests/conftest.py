@@ -134,3 +134,45 @@ def count_queries(app):
             sa.event.remove(db.engine, "before_cursor_execute", before)
 
     return counting
+
+
+def make_troupe(name: str = "吕剧团", *, leader: User | None = None, organizers=(),
+                member_limit: int | None = None) -> Program:
+    """A committed troupe program with its leader and optional member limit."""
+    from models import Quota, Troupe
+
+    program = make_program(ProgramKind.TROUPE, name=name, organizers=organizers)
+    troupe = Troupe(program_id=program.id, leader_id=leader.id if leader else None,
+                    rehearsal_times="每周二、四 9:00–11:00", rehearsal_place="社区文化服务中心")
+    if member_limit is not None:
+        troupe.member_quota = Quota(capacity=member_limit, taken=0)
+    db.session.add(troupe)
+    db.session.commit()
+    return program
+
+
+def make_youth_program(name: str = "少儿诵读班", *, min_age: int = 6, max_age: int = 12,
+                       parent_attends: bool = False, organizers=()) -> Program:
+    """A committed youth program with its age range."""
+    from models import YouthRules
+
+    program = make_program(ProgramKind.YOUTH, name=name, organizers=organizers)
+    db.session.add(YouthRules(program_id=program.id, min_age=min_age, max_age=max_age,
+                              parent_attends=parent_attends))
+    db.session.commit()
+    return program
+
+
+def make_child(parent: User, name: str = "小明", *, born_on=None, age: int = 8):
+    """A committed child of ``parent``, born ``age`` years (and a month) ago unless given."""
+    from datetime import date
+
+    from models import Child
+
+    if born_on is None:
+        today = date.today()
+        born_on = date(today.year - age, 1, 1) if today.month > 1 else date(today.year - age - 1, 6, 1)
+    child = Child(parent_id=parent.id, name=name, born_on=born_on)
+    db.session.add(child)
+    db.session.commit()
+    return child
