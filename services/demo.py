@@ -5,7 +5,7 @@ from datetime import date, time, timedelta
 
 from models import Program, ProgramKind, Role, Series, User, Venue, db
 
-from . import accounts, booking, lectures
+from . import accounts, booking, demo_troupes_youth, lectures
 from .capacity import set_capacity
 from .dates import local_datetime, now_utc, to_local
 
@@ -169,4 +169,11 @@ def seed() -> list[tuple[str, User]]:
         for resident in residents[:8]:
             booking.book_seat(past, resident, now=start - timedelta(days=3))
     db.session.flush()
-    return [("admin", admin), ("organizer", organizer), ("resident", residents[0]), ("resident", residents[9])]
+
+    more = demo_troupes_youth.seed(
+        programs=[*troupes, *youth], venues=venues, residents=residents, now=now, password=DEMO_PASSWORD,
+    )
+    return [
+        ("admin", admin), ("organizer", organizer), ("resident", residents[0]), ("resident", residents[9]),
+        ("parent", more.parent), ("leader", more.leader),
+    ]

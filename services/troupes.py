@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from models import (
-    Booking, Event, Membership, MembershipStatus, Program, ProgramKind, Quota, Troupe, User, Venue,
+    Booking, BookingStatus, Event, Membership, MembershipStatus, Program, ProgramKind, Quota, Troupe, User, Venue,
     WeeklySchedule, db,
 )
 
@@ -216,6 +216,20 @@ def waiting_position(membership: Membership) -> int | None:
         )
     ).scalar_one()
     return ahead + 1
+
+
+def who_booked(event: Event) -> tuple[list[Booking], list[Booking]]:
+    """The confirmed bookings of a performance and its waiting list in order, with each
+    person loaded in the same query."""
+    rows = db.session.execute(
+        sa.select(Booking)
+        .where(Booking.quota_id == event.seat_quota_id, Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)))
+        .options(joinedload(Booking.user))
+        .order_by(Booking.confirmed_at, Booking.id)
+    ).scalars().all()
+    confirmed = [b for b in rows if b.is_confirmed]
+    waiting = sorted((b for b in rows if b.is_waitlisted), key=lambda b: (b.waitlisted_at, b.id))
+    return confirmed, waiting
 
 
 @dataclass(frozen=True)
@@ -431,12 +445,19 @@ def set_member_limit(program: Program, limit: int | None, *, now: datetime) -> l
     return _promote(troupe, now=now)
 
 
-def update_rehearsal_notes(program: Program, *, times: str, place: str) -> None:
-    """Set the rehearsal times and place the directory shows, in the leader's words."""
+def update_settings(program: Program, *, times: str, place: str, member_limit: int | None,
+                    now: datetime) -> list[Membership]:
+    """Set the rehearsal times and place the directory shows (in the leader's words) and
+    the member limit.
+
+    Returns the memberships promoted from the waiting list.
+
+    :raises MemberLimitBelowMembers: when the troupe already has more members.
+    """
     troupe = _locked_troupe(program)
     troupe.rehearsal_times = times
     troupe.rehearsal_place = place
-    db.session.flush()
+    return set_member_limit(program, member_limit, now=now)
 
 
 def set_leader(program: Program, phone: str | None) -> User | None:

@@ -76,7 +76,7 @@ def update_child(child: Child, parent: User, *, name: str, born_on: date, gender
     begin_write()
     _ensure_parent(child, parent)
     if born_on != child.born_on:
-        for booking in _upcoming_bookings(child, now=now):
+        for booking in upcoming_bookings_of(child, now=now):
             rules = rules_of(booking.event.program)
             error = _age_refusal(rules, booking.event, name, born_on)
             if error is not None:
@@ -97,7 +97,7 @@ def remove_child(child: Child, parent: User, *, now: datetime) -> int:
     """
     begin_write()
     _ensure_parent(child, parent)
-    upcoming = sorted(_upcoming_bookings(child, now=now), key=lambda b: b.quota_id)
+    upcoming = sorted(upcoming_bookings_of(child, now=now), key=lambda b: b.quota_id)
     for booking in upcoming:
         capacity.release_booking(booking, now=now)
     child.removed_at = now
@@ -105,7 +105,8 @@ def remove_child(child: Child, parent: User, *, now: datetime) -> int:
     return len(upcoming)
 
 
-def _upcoming_bookings(child: Child, *, now: datetime) -> list[Booking]:
+def upcoming_bookings_of(child: Child, *, now: datetime) -> list[Booking]:
+    """The child's places and waiting places in classes still to come, soonest first."""
     return list(db.session.execute(
         sa.select(Booking)
         .join(Booking.event)
@@ -219,6 +220,15 @@ def book_class(event: Event, child: Child, parent: User, *, now: datetime, waitl
     return capacity.request_places(
         quota_id=event.seat_quota_id, event_id=event.id, user=parent, now=now,
         places=places_per_booking(rules), waitlist=waitlist, child_id=child.id,
+    )
+
+
+def has_whole_term(term: WeeklySchedule, child: Child, booked: dict, *, now: datetime) -> bool:
+    """Tell whether the child already has a place in every class of the term still to come
+    (``booked`` as given by :func:`child_bookings`)."""
+    classes = bookable_classes(term, now=now)
+    return bool(classes) and all(
+        (b := booked.get((event.id, child.id))) is not None and b.is_confirmed for event in classes
     )
 
 
@@ -361,11 +371,16 @@ def class_list(event: Event) -> ClassList:
 
 
 def create_term(program: Program, plan: schedules.WeeklyPlan, *, now: datetime) -> WeeklySchedule:
-    """Lay out a term of weekly classes, each with ``plan.capacity`` places.
+    """Lay out a term of weekly classes, each with ``plan.capacity`` places and numbered
+    in its title ("寒假学期 · 第 3 课").
 
     :raises ScheduleError: when the days or times make no sense.
     """
-    return schedules.create_schedule(program, plan, now=now)
+    term = schedules.create_schedule(program, plan, now=now)
+    for number, event in enumerate(term.events, start=1):
+        event.title = str(_l("%(term)s · class %(number)s", term=plan.title[:100], number=number))
+    db.session.flush()
+    return term
 
 
 def cancel_class(event: Event, reason: str, *, now: datetime) -> None:

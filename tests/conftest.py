@@ -176,3 +176,30 @@ def make_child(parent: User, name: str = "小明", *, born_on=None, age: int = 8
     db.session.add(child)
     db.session.commit()
     return child
+
+
+from flask.testing import FlaskClient  # noqa: E402
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    The plain client reuses the test's app context, so ``g`` (where Flask-Login keeps the
+    logged-in user) and the database session carry over from one request to the next —
+    wrong as soon as a test has two people on two clients. The test's own session is
+    committed before each request (the request sees what the test set up) and expired
+    after it (the test then reads what the request wrote).
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        try:
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
+        finally:
+            db.session.expire_all()
+
+
+def fresh_client(app) -> FreshContextClient:
+    """A test client that gives each request a fresh app context (see FreshContextClient)."""
+    return FreshContextClient(app, app.response_class, use_cookies=True)
