@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -40,6 +40,12 @@ def format_when(moment: datetime | None, style: str = "when") -> str:
     language = getattr(get_locale(), "language", "zh")
     patterns = _PATTERNS.get(language, _PATTERNS["en"])
     return format_datetime(moment, patterns[style])
+
+
+def format_day(day: date) -> str:
+    """Format a calendar day for the current language, e.g. ``12月3日`` or ``3 Dec``."""
+    language = getattr(get_locale(), "language", "zh")
+    return format_date(day, "M月d日" if language == "zh" else "d MMM")
 
 
 def weekly_days(

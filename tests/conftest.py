@@ -137,11 +137,11 @@ def count_queries(app):
 
 
 def make_troupe(name: str = "吕剧团", *, leader: User | None = None, organizers=(),
-                member_limit: int | None = None) -> Program:
+                member_limit: int | None = None, slug: str | None = None) -> Program:
     """A committed troupe program with its leader and optional member limit."""
     from models import Quota, Troupe
 
-    program = make_program(ProgramKind.TROUPE, name=name, organizers=organizers)
+    program = make_program(ProgramKind.TROUPE, name=name, organizers=organizers, slug=slug)
     troupe = Troupe(program_id=program.id, leader_id=leader.id if leader else None,
                     rehearsal_times="每周二、四 9:00–11:00", rehearsal_place="社区文化服务中心")
     if member_limit is not None:
@@ -152,11 +152,11 @@ def make_troupe(name: str = "吕剧团", *, leader: User | None = None, organize
 
 
 def make_youth_program(name: str = "少儿诵读班", *, min_age: int = 6, max_age: int = 12,
-                       parent_attends: bool = False, organizers=()) -> Program:
+                       parent_attends: bool = False, organizers=(), slug: str | None = None) -> Program:
     """A committed youth program with its age range."""
     from models import YouthRules
 
-    program = make_program(ProgramKind.YOUTH, name=name, organizers=organizers)
+    program = make_program(ProgramKind.YOUTH, name=name, organizers=organizers, slug=slug)
     db.session.add(YouthRules(program_id=program.id, min_age=min_age, max_age=max_age,
                               parent_attends=parent_attends))
     db.session.commit()

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, make_response, redirect, render_templa
 
 from models import Program, ProgramKind, db
 from services import lectures
-from services.dates import format_weekdays, format_when, now_utc
+from services.dates import format_day, format_weekdays, format_when, now_utc
 
 from ..common import is_safe_next
 
@@ -19,6 +19,12 @@ ONE_YEAR = 60 * 60 * 24 * 365
 def when_filter(moment, style: str = "when") -> str:
     """Format a datetime in local time for the current language."""
     return format_when(moment, style)
+
+
+@bp.app_template_filter("day")
+def day_filter(day) -> str:
+    """Format a calendar day for the current language, e.g. 12月3日."""
+    return format_day(day)
 
 
 @bp.app_template_filter("weekdays")

@@ -74,15 +74,23 @@ def program(slug: str):
     classes = [e for term in terms for e in term.events if e.ends_at >= now] + singles
     rules = youth.rules_of(program)
     booked = youth.child_bookings(current_user, [e.id for e in classes])
-    refusals = {}
+    refusals, age_refusals = {}, {}
     if chosen is not None:
         for event in classes:
-            refusals[event.id] = booking_service.booking_refusal(event, now) or youth.age_refusal(rules, event, chosen)
+            age_refusals[event.id] = youth.age_refusal(rules, event, chosen)
+            refusals[event.id] = booking_service.booking_refusal(event, now) or age_refusals[event.id]
+    bookable = {term.id: youth.bookable_classes(term, now=now) for term in terms}
+    # The first class of each term the chosen child is too young or too old for, if any:
+    # the whole term can't be booked for them, and the page says why once.
+    term_refusals = {
+        term.id: next((age_refusals[e.id] for e in bookable[term.id] if age_refusals.get(e.id)), None)
+        for term in terms
+    }
     return render_template(
         "youth/program.html", program=program, rules=rules, terms=terms, singles=singles, now=now,
         children=children, chosen=chosen, refusals=refusals,
         booked=booked, waiting=capacity.waiting_counts(e.seat_quota_id for e in classes),
-        bookable={term.id: youth.bookable_classes(term, now=now) for term in terms},
+        bookable=bookable, term_refusals=term_refusals, age_refusals=age_refusals,
         whole={term.id: youth.has_whole_term(term, chosen, booked, now=now) for term in terms} if chosen else {},
         can_manage=program.is_organized_by(current_user), book_form=ChildBookForm(), cancel_form=ConfirmForm(),
     )
