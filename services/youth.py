@@ -20,11 +20,11 @@ from . import capacity, schedules
 from .booking import booking_refusal, ensure_bookable
 from .dates import to_local
 from .db import begin_write
-from .lectures import cancel_lecture
 from .errors import (
     ChildNotFound, ChildTooOld, ChildTooYoung, EventFull, TermClassFull, TermClassRefused,
     TermClassWaiting, TermOver, YouthError,
 )
+from .lectures import cancel_lecture
 
 ACTIVE = (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
 
@@ -43,8 +43,14 @@ def children_of(parent: User) -> list[Child]:
     ).scalars())
 
 
+MAX_ID = 2**31 - 1  # what an integer column holds
+
+
 def child_of(parent: User, child_id: int) -> Child | None:
-    """The parent's child with ``child_id``, or None — also for someone else's child."""
+    """The parent's child with ``child_id``, or None — also for someone else's child and
+    for ids no row can have."""
+    if not isinstance(child_id, int) or not 1 <= child_id <= MAX_ID:
+        return None
     child = db.session.get(Child, child_id)
     if child is None or child.parent_id != parent.id or child.is_removed:
         return None

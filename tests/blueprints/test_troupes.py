@@ -56,19 +56,52 @@ def add_performance(program, now, capacity=2):
 # --- the directory and a troupe's page ----------------------------------------------
 
 
-@pytest.mark.parametrize("count", [2, 8])
-def test_the_directory_lists_every_troupe_in_a_constant_number_of_queries(client, now, count_queries, count):
+def queries_for(client, url: str, count_queries) -> int:
+    with count_queries() as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+def populate(count: int, now, leader=None, member=None):
+    """``count`` troupes, each with a leader, a member, rehearsals and a performance."""
     for i in range(count):
-        program = make_troupe(f"队伍{i}", leader=make_user(f"队长{i}"), member_limit=10 if i % 2 else None)
+        program = make_troupe(f"队伍{i}", leader=leader or make_user(f"队长{i}"), member_limit=10 if i % 2 else None)
         add_rehearsals(program, now, weeks=1)
         add_performance(program, now)
-        troupes.approve(troupes.apply(program, make_user(f"队员{i}"), note="", now=now), by=make_user("x"), now=now)
+        troupes.approve(troupes.apply(program, member or make_user(f"队员{i}"), note="", now=now), by=make_user("x"), now=now)
+        troupes.apply(program, make_user(f"申请人{i}"), note="想加入", now=now)
     db.session.commit()
-    with count_queries() as statements:
-        response = client.get("/troupes/")
-    assert response.status_code == 200
-    assert "队伍0" in text(response) and f"队长{count - 1}" in text(response)
-    assert len(statements) <= 7, statements
+    return program
+
+
+def test_the_directory_and_my_troupes_load_in_a_constant_number_of_queries(client, now, count_queries):
+    leader, member = make_user("队长"), make_user("队员")
+    populate(2, now, member=member)
+    login(client, member)
+    small = [queries_for(client, url, count_queries) for url in ("/troupes/", "/troupes/mine")]
+    populate(6, now, member=member)
+    assert [queries_for(client, url, count_queries) for url in ("/troupes/", "/troupes/mine")] == small
+    page = text(client.get("/troupes/"))
+    assert "队伍0" in page and "队长5" in page
+
+
+def test_the_leaders_page_loads_in_a_constant_number_of_queries(client, now, count_queries, leader):
+    program = make_troupe("吕剧团", leader=leader)
+    login(client, leader)
+    url = f"/troupes/{program.slug}/manage"
+    add_rehearsals(program, now, weeks=1)
+    add_performance(program, now)
+    troupes.apply(program, make_user("甲"), note="", now=now)
+    db.session.commit()
+    small = queries_for(client, url, count_queries)
+    add_rehearsals(program, now + timedelta(weeks=2), weeks=2)
+    for i in range(5):
+        add_performance(program, now + timedelta(days=i))
+        troupes.approve(troupes.apply(program, make_user(f"队员{i}"), note="", now=now), by=leader, now=now)
+        troupes.apply(program, make_user(f"申请人{i}"), note="", now=now)
+    db.session.commit()
+    assert queries_for(client, url, count_queries) == small
 
 
 def test_a_troupe_page_shows_leader_rehearsals_members_and_performances(client, lvju, now):
@@ -337,3 +370,32 @@ def test_the_home_page_links_troupes_and_youth_programs(client, lvju):
     page = text(client.get("/"))
     assert f'href="/troupes/{lvju.slug}"' in page and f'href="/youth/{youth.slug}"' in page
     assert 'href="/troupes/"' in page and 'href="/youth/"' in page
+
+
+@pytest.mark.parametrize("weekdays", [["9"], ["abc"], ["-1"], ["99999999999999999999"]])
+def test_odd_weekdays_are_refused_beside_the_field(client, lvju, leader, now, weekdays):
+    login(client, leader)
+    first = to_local(now).date() + timedelta(days=1)
+    response = client.post(f"/troupes/{lvju.slug}/rehearsals/new", data={
+        "title": "排练", "weekdays": weekdays, "start_time": "09:00", "end_time": "11:00",
+        "first_day": first.isoformat(), "last_day": (first + timedelta(days=13)).isoformat(),
+    })
+    assert response.status_code == 200 and "invalid-feedback" in text(response)
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Event)).scalar_one() == 0
+
+
+def test_the_pages_forms_carry_their_csrf_tokens(client, app, lvju, leader, now):
+    import re
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    resident = make_user("刘建华")
+    page = text(client.get("/auth/login"))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/auth/login", data={"phone": resident.phone, "password": "correct horse battery", "csrf_token": token})
+
+    assert client.post(f"/troupes/{lvju.slug}/apply", data={"note": "无令牌"}).status_code == 400
+    page = text(client.get(f"/troupes/{lvju.slug}"))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(f"/troupes/{lvju.slug}/apply", data={"note": "有令牌", "csrf_token": token})
+    assert response.status_code == 302
+    assert db.session.execute(sa.select(Membership.note)).scalar_one() == "有令牌"

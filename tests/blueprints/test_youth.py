@@ -274,4 +274,38 @@ def test_the_youth_index_shows_each_programs_ages(client, songdu, count_queries)
     with count_queries() as statements:
         page = text(client.get("/youth/"))
     assert "少儿诵读班" in page and "国学讲堂" in page and "7–12 岁" in page
-    assert len(statements) <= 3
+    few = len(statements)
+    for i in range(5):
+        make_youth_program(f"项目{i}", min_age=i, max_age=12)
+    with count_queries() as statements:
+        client.get("/youth/")
+    assert len(statements) == few
+
+
+def test_a_programs_page_loads_in_a_constant_number_of_queries(client, songdu, parent, now, count_queries):
+    child = make_child(parent)
+    make_child(parent, "小雨", age=4)
+    make_term(songdu, now, weeks=2)
+    login(client, parent)
+    url = f"/youth/{songdu.slug}?child={child.id}"
+    with count_queries() as statements:
+        client.get(url)
+    few = len(statements)
+    term = make_term(songdu, now + timedelta(weeks=3), weeks=6)
+    youth.book_term(term, child, parent, now=now)
+    make_event(songdu)
+    db.session.commit()
+    with count_queries() as statements:
+        page = text(client.get(url))
+    assert len(statements) == few
+    assert "小明已预约本学期剩余的全部课程" in page
+
+
+@pytest.mark.parametrize("child_id", ["99999999999999999999", "-1", "0", "2147483648", "1e3", ""])
+def test_odd_child_ids_are_refused_without_an_error(client, songdu, parent, now, child_id):
+    event = make_event(songdu)
+    term = make_term(songdu, now)
+    login(client, parent)
+    for url in (f"/youth/classes/{event.id}/book", f"/youth/terms/{term.id}/book"):
+        assert client.post(url, data={"child_id": child_id}).status_code in (400, 404), url
+    assert client.get(f"/youth/{songdu.slug}?child={child_id}").status_code == 200
