@@ -29,6 +29,9 @@ from .calendar import CalendarToken  # noqa: E402
 from .membership import Membership, MembershipStatus  # noqa: E402
 from .shift import OutcomeStatus, PointsRule, ShiftOutcome, ShiftRole  # noqa: E402
 from .service import EntryKind, ServiceEntry  # noqa: E402
+from .schedule import WeeklySchedule, weekly_schedule_events  # noqa: E402
+from .troupe import Troupe, TroupeMembership, TroupeMembershipStatus  # noqa: E402
+from .youth import Child, Gender, YouthRules  # noqa: E402
 
 __all__ = [
     "db", "Base", "Role", "User", "UserRole", "Program", "ProgramKind", "Series", "Venue",
@@ -36,4 +39,6 @@ __all__ = [
     "CalendarToken",
     "Membership", "MembershipStatus", "ShiftRole", "PointsRule", "ShiftOutcome", "OutcomeStatus",
     "ServiceEntry", "EntryKind",
+    "WeeklySchedule", "weekly_schedule_events", "Troupe", "TroupeMembership", "TroupeMembershipStatus",
+    "Child", "Gender", "YouthRules",
 ]

@@ -14,6 +14,7 @@ from .types import UTCDateTime, enum_column, utcnow
 if TYPE_CHECKING:
     from .event import Event
     from .user import User
+    from .youth import Child
 
 
 class Quota(db.Model):
@@ -59,7 +60,11 @@ ACTIVE_STATUSES = (BookingStatus.CONFIRMED.value, BookingStatus.WAITLISTED.value
 
 class Booking(db.Model):
     """One person's claim on places in a quota: confirmed, on the waiting list, or
-    cancelled. A person holds at most one active booking per quota."""
+    cancelled. A booking made by a parent for a child names the child.
+
+    A person holds at most one active booking per quota for themselves, and one per
+    child: two partial unique indexes, because NULL ``child_id`` values never collide in
+    a unique index."""
 
     __tablename__ = "bookings"
     __table_args__ = (
@@ -69,8 +74,17 @@ class Booking(db.Model):
             "quota_id",
             "user_id",
             unique=True,
-            sqlite_where=sa.text("status IN ('confirmed', 'waitlisted')"),
-            postgresql_where=sa.text("status IN ('confirmed', 'waitlisted')"),
+            sqlite_where=sa.text("status IN ('confirmed', 'waitlisted') AND child_id IS NULL"),
+            postgresql_where=sa.text("status IN ('confirmed', 'waitlisted') AND child_id IS NULL"),
+        ),
+        sa.Index(
+            "uq_bookings_active_per_child",
+            "quota_id",
+            "user_id",
+            "child_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('confirmed', 'waitlisted') AND child_id IS NOT NULL"),
+            postgresql_where=sa.text("status IN ('confirmed', 'waitlisted') AND child_id IS NOT NULL"),
         ),
         sa.Index("ix_bookings_quota_status", "quota_id", "status"),
     )
@@ -79,6 +93,10 @@ class Booking(db.Model):
     quota_id: Mapped[int] = mapped_column(sa.ForeignKey("quotas.id"))
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The child the place is for, when a parent books for a child; None for one's own seat.
+    child_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("children.id", ondelete="CASCADE"), index=True
+    )
     status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus))
     places: Mapped[int] = mapped_column(default=1)
     # Short number a person can read aloud at the door; see services.capacity.ticket_code_for.
@@ -92,6 +110,7 @@ class Booking(db.Model):
     event: Mapped[Event] = relationship()
     user: Mapped[User] = relationship()
     quota: Mapped[Quota] = relationship()
+    child: Mapped[Child | None] = relationship()
 
     @property
     def is_active(self) -> bool:

@@ -25,6 +25,8 @@ def shoot(base: str, out: Path) -> None:
             context.add_cookies([{"name": "lang", "value": lang, "url": base}])
             page = context.new_page()
             for name, path in [("home", "/"), ("lectures", "/lectures/"), ("lecture", "/lectures/2"),
+                               ("troupes", "/troupes/"), ("troupe", "/troupes/lvju"), ("youth", "/youth/"),
+                               ("youth-program", "/youth/shaoer-songdu"),
                                ("login", "/auth/login"), ("register", "/auth/register"), ("404", "/nope")]:
                 page.goto(base + path)
                 page.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
@@ -40,7 +42,8 @@ def shoot(base: str, out: Path) -> None:
                                ("who", "/lectures/2/bookings"), ("detail-organizer", "/lectures/2"),
                                ("my-calendar", "/account/calendar"),
                                ("team-manage", "/lecture-team/manage"), ("team-applications", "/lecture-team/applications"),
-                               ("team-members", "/lecture-team/members"), ("team-new-talk", "/lecture-team/talks/new")]:
+                               ("team-members", "/lecture-team/members"), ("team-new-talk", "/lecture-team/talks/new"),
+                               ("troupe-manage", "/troupes/lvju/manage"), ("youth-manage", "/youth/jiating-jiaoyu/manage")]:
                 page.goto(base + path)
                 page.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
             context.close()

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from models import Booking, BookingStatus, Event, ShiftRole, User, db
 
@@ -74,7 +74,8 @@ def cancel_booking(booking: Booking, *, now: datetime) -> list[Booking]:
 
 
 def bookings_by_event(user: User, event_ids: Iterable[int]) -> dict[int, Booking]:
-    """The person's active seat bookings for the given events, keyed by event id."""
+    """The person's active seat bookings for themselves (not for a child) at the given
+    events, keyed by event id."""
     ids = list(event_ids)
     if not ids or not getattr(user, "is_authenticated", False):
         return {}
@@ -85,6 +86,7 @@ def bookings_by_event(user: User, event_ids: Iterable[int]) -> dict[int, Booking
             Booking.user_id == user.id,
             Booking.event_id.in_(ids),
             Booking.quota_id == Event.seat_quota_id,
+            Booking.child_id.is_(None),
             Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]),
         )
     ).scalars()
@@ -99,9 +101,9 @@ def _is_shift():
 def bookings_of(
     user: User, *, now: datetime, past: bool = False, limit: int | None = None
 ) -> list[Booking]:
-    """The person's bookings (volunteer shifts left out), upcoming (soonest first) or past
-    (latest first, at most ``limit``), with their events, programs and venues loaded in
-    the same query."""
+    """The person's bookings — their own and those for their children; volunteer shifts
+    left out — upcoming (soonest first) or past (latest first, at most ``limit``), with
+    their events, programs, venues and children loaded in the same query."""
     ends = Event.ends_at
     query = (
         sa.select(Booking)
@@ -111,6 +113,7 @@ def bookings_of(
             contains_eager(Booking.event).joinedload(Event.program),
             contains_eager(Booking.event).joinedload(Event.venue),
             contains_eager(Booking.event).joinedload(Event.series),
+            joinedload(Booking.child),
         )
     )
     if past:

@@ -9,7 +9,8 @@ this module. Each operation runs inside one write transaction:
 3. places are claimed with a guarded ``UPDATE … SET taken = taken + n WHERE taken + n <=
    capacity``, and the database's CHECK constraint refuses any count outside
    ``0 … capacity`` even if a caller forgot the guard;
-4. a partial unique index allows one active booking per person per quota.
+4. partial unique indexes allow one active booking per person per quota for themselves,
+   and one per child a parent books for.
 
 Waiting-list order is the order people joined it (``waitlisted_at``, then id). A freed
 place goes to the head of the list; nobody jumps the queue while people are waiting.
@@ -71,12 +72,15 @@ def _release(quota_id: int, places: int) -> None:
     )
 
 
-def active_booking(quota_id: int, user_id: int) -> Booking | None:
-    """The person's confirmed or waiting booking in the quota, if any."""
+def active_booking(quota_id: int, user_id: int, child_id: int | None = None) -> Booking | None:
+    """The person's confirmed or waiting booking in the quota — their own, or the one
+    for ``child_id`` when given — if any."""
+    for_whom = Booking.child_id.is_(None) if child_id is None else Booking.child_id == child_id
     return db.session.execute(
         sa.select(Booking).where(
             Booking.quota_id == quota_id,
             Booking.user_id == user_id,
+            for_whom,
             Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]),
         )
     ).scalar_one_or_none()
@@ -96,10 +100,12 @@ def _has_waiting(quota_id: int) -> bool:
 
 def request_places(
     *, quota_id: int, event_id: int, user: User, now: datetime, places: int = 1,
-    waitlist: bool = False, check: Callable[[], None] | None = None,
+    waitlist: bool = False, check: Callable[[], None] | None = None, child_id: int | None = None,
 ) -> Booking:
-    """Confirm ``places`` in the quota for ``user``, or put them on the waiting list when
-    it is full and ``waitlist`` is true. Asking twice returns the existing booking.
+    """Confirm ``places`` in the quota for ``user`` (booking for their child ``child_id``
+    when given), or put them on the waiting list when it is full and ``waitlist`` is
+    true. The places are claimed together or not at all. Asking twice returns the
+    existing booking.
 
     ``check`` runs under the quota lock, after the duplicate check and before anything is
     claimed: the caller's own rules (booking window, eligibility) raise from there.
@@ -107,7 +113,7 @@ def request_places(
     :raises EventFull: when no places are free and ``waitlist`` is false.
     """
     lock_quota(quota_id)
-    existing = active_booking(quota_id, user.id)
+    existing = active_booking(quota_id, user.id, child_id)
     if existing is not None:
         return existing
     if check is not None:
@@ -121,7 +127,8 @@ def request_places(
         raise EventFull()
 
     booking = Booking(
-        quota_id=quota_id, event_id=event_id, user_id=user.id, places=places, status=status,
+        quota_id=quota_id, event_id=event_id, user_id=user.id, child_id=child_id, places=places,
+        status=status,
         created_at=now,
         confirmed_at=now if status is BookingStatus.CONFIRMED else None,
         waitlisted_at=now if status is BookingStatus.WAITLISTED else None,
@@ -134,7 +141,7 @@ def request_places(
         # Only reachable if the lock above was bypassed; the unique index still holds.
         if status is BookingStatus.CONFIRMED:
             _release(quota_id, places)
-        existing = active_booking(quota_id, user.id)
+        existing = active_booking(quota_id, user.id, child_id)
         if existing is None:
             raise
         return existing

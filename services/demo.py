@@ -5,7 +5,7 @@ from datetime import date, time, timedelta
 
 from models import Program, ProgramKind, Role, Series, User, Venue, db
 
-from . import accounts, booking, demo_team, lectures
+from . import accounts, booking, demo_team, demo_troupes_youth, lectures
 from .capacity import set_capacity
 from .dates import local_datetime, now_utc, to_local
 
@@ -187,5 +187,10 @@ def seed() -> list[tuple[str, User]]:
     db.session.flush()
     volunteer = demo_team.seed(now=now, team=team, organizer=organizer, residents=residents, venues=venues,
                                lectures_to_staff=term[:2])
-    return [("admin", admin), ("organizer", organizer), ("resident", residents[0]), ("resident", residents[9]),
-            ("volunteer", volunteer)]
+    more = demo_troupes_youth.seed(
+        programs=[*troupes, *youth], venues=venues, residents=residents, now=now, password=DEMO_PASSWORD,
+    )
+    return [
+        ("admin", admin), ("organizer", organizer), ("resident", residents[0]), ("resident", residents[9]),
+        ("volunteer", volunteer), ("parent", more.parent), ("leader", more.leader),
+    ]

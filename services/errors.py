@@ -180,3 +180,63 @@ class ReasonRequired(PointsError):
 
 class NothingToChange(PointsError):
     message = _l("Please enter the hours or points to add or take away.")
+
+
+class ScheduleError(LinliError):
+    """A weekly schedule (rehearsals, a term of classes) that can't be laid out as described."""
+
+
+class NotBookable(BookingError):
+    message = _l("Rehearsals are for the troupe's members; there are no seats to book.")
+
+
+class TroupeError(LinliError):
+    """A membership change or troupe setting the rules refuse."""
+
+
+class ApplicationDecided(TroupeError):
+    message = _l("This application has already been decided.")
+
+
+class NotATroupeMember(TroupeError):
+    message = _l("You are not a member of this troupe.")
+
+
+class MemberLimitBelowMembers(TroupeError):
+    message = _l("The troupe already has %(count)s members, so the limit can't be lower than %(count)s.")
+
+
+class LeaderNotFound(TroupeError):
+    message = _l("Nobody is registered with this mobile number. The leader needs an account first.")
+
+
+class YouthError(BookingError):
+    """A booking for a child, or a change to a child, the rules refuse."""
+
+
+class ChildNotFound(YouthError):
+    message = _l("This child is not in your account.")
+
+
+class ChildTooYoung(YouthError):
+    message = _l("%(program)s is for ages %(min)s–%(max)s, and %(child)s will only be %(age)s at the class on %(when)s.")
+
+
+class ChildTooOld(YouthError):
+    message = _l("%(program)s is for ages %(min)s–%(max)s, and %(child)s will already be %(age)s at the class on %(when)s.")
+
+
+class TermClassFull(YouthError):
+    message = _l("The class on %(when)s is full, so nothing was booked. You can still book the other classes one by one.")
+
+
+class TermClassWaiting(YouthError):
+    message = _l("%(child)s is on the waiting list for the class on %(when)s, so the whole term can't be booked at once. Nothing was booked.")
+
+
+class TermClassRefused(YouthError):
+    message = _l("The class on %(when)s can't be booked (%(reason)s), so nothing was booked.")
+
+
+class TermOver(YouthError):
+    message = _l("No class of this term can be booked any more.")

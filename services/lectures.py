@@ -14,7 +14,7 @@ from models import (
 )
 
 from .capacity import set_capacity
-from .dates import local_datetime, to_local
+from .dates import local_datetime, to_local, weekly_days
 from .db import begin_write
 from .errors import TermError
 from .shifts import ensure_holders_free
@@ -43,14 +43,7 @@ class TermPlan:
 
 def term_days(plan: TermPlan) -> list[date]:
     """The days of the term: every ``plan.weekday`` from first to last day, less skipped days."""
-    offset = (plan.weekday - plan.first_day.weekday()) % 7
-    day = plan.first_day + timedelta(days=offset)
-    days = []
-    while day <= plan.last_day:
-        if day not in plan.skip_days:
-            days.append(day)
-        day += timedelta(days=7)
-    return days
+    return weekly_days(plan.first_day, plan.last_day, [plan.weekday], plan.skip_days)
 
 
 def new_event(

@@ -185,3 +185,72 @@ def count_queries(app):
             sa.event.remove(db.engine, "before_cursor_execute", before)
 
     return counting
+
+
+def make_troupe(name: str = "吕剧团", *, leader: User | None = None, organizers=(),
+                member_limit: int | None = None, slug: str | None = None) -> Program:
+    """A committed troupe program with its leader and optional member limit."""
+    from models import Quota, Troupe
+
+    program = make_program(ProgramKind.TROUPE, name=name, organizers=organizers, slug=slug)
+    troupe = Troupe(program_id=program.id, leader_id=leader.id if leader else None,
+                    rehearsal_times="每周二、四 9:00–11:00", rehearsal_place="社区文化服务中心")
+    if member_limit is not None:
+        troupe.member_quota = Quota(capacity=member_limit, taken=0)
+    db.session.add(troupe)
+    db.session.commit()
+    return program
+
+
+def make_youth_program(name: str = "少儿诵读班", *, min_age: int = 6, max_age: int = 12,
+                       parent_attends: bool = False, organizers=(), slug: str | None = None) -> Program:
+    """A committed youth program with its age range."""
+    from models import YouthRules
+
+    program = make_program(ProgramKind.YOUTH, name=name, organizers=organizers, slug=slug)
+    db.session.add(YouthRules(program_id=program.id, min_age=min_age, max_age=max_age,
+                              parent_attends=parent_attends))
+    db.session.commit()
+    return program
+
+
+def make_child(parent: User, name: str = "小明", *, born_on=None, age: int = 8):
+    """A committed child of ``parent``, born ``age`` years (and a month) ago unless given."""
+    from datetime import date
+
+    from models import Child
+
+    if born_on is None:
+        today = date.today()
+        born_on = date(today.year - age, 1, 1) if today.month > 1 else date(today.year - age - 1, 6, 1)
+    child = Child(parent_id=parent.id, name=name, born_on=born_on)
+    db.session.add(child)
+    db.session.commit()
+    return child
+
+
+from flask.testing import FlaskClient  # noqa: E402
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    The plain client reuses the test's app context, so ``g`` (where Flask-Login keeps the
+    logged-in user) and the database session carry over from one request to the next —
+    wrong as soon as a test has two people on two clients. The test's own session is
+    committed before each request (the request sees what the test set up) and expired
+    after it (the test then reads what the request wrote).
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        try:
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
+        finally:
+            db.session.expire_all()
+
+
+def fresh_client(app) -> FreshContextClient:
+    """A test client that gives each request a fresh app context (see FreshContextClient)."""
+    return FreshContextClient(app, app.response_class, use_cookies=True)

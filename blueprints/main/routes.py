@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, make_response, redirect, render_templa
 
 from models import Program, ProgramKind, db
 from services import lectures
-from services.dates import format_when, now_utc
+from services.dates import format_day, format_weekdays, format_when, now_utc
 
 from ..common import is_safe_next
 
@@ -19,6 +19,33 @@ ONE_YEAR = 60 * 60 * 24 * 365
 def when_filter(moment, style: str = "when") -> str:
     """Format a datetime in local time for the current language."""
     return format_when(moment, style)
+
+
+@bp.app_template_filter("day")
+def day_filter(day) -> str:
+    """Format a calendar day for the current language, e.g. 12月3日."""
+    return format_day(day)
+
+
+@bp.app_template_filter("weekdays")
+def weekdays_filter(days) -> str:
+    """Name weekdays (Monday = 0) in the current language, e.g. 周二、周四."""
+    return format_weekdays(days)
+
+
+# The page that shows an event, by the kind of program it belongs to.
+EVENT_PAGES = {
+    ProgramKind.LECTURE_SERIES: ("lectures.detail", "event_id"),
+    ProgramKind.TROUPE: ("troupes.event", "event_id"),
+    ProgramKind.YOUTH: ("youth.class_detail", "event_id"),
+}
+
+
+@bp.app_template_global()
+def event_url(event) -> str:
+    """The URL of the page showing ``event`` (its program must be loaded)."""
+    endpoint, argument = EVENT_PAGES.get(event.program.kind, EVENT_PAGES[ProgramKind.LECTURE_SERIES])
+    return url_for(endpoint, **{argument: event.id})
 
 
 @bp.route("/")

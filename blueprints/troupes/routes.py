@@ -1,0 +1,386 @@
+"""Troupes (文体队伍): the directory, joining and leaving, rehearsals for members,
+performances residents book seats for, and the leader's management pages."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from models import Event, TroupeMembership, Program, Troupe, db
+from services import booking as booking_service
+from services import capacity, schedules, troupes
+from services.dates import local_datetime, now_utc
+from services.errors import LinliError
+
+from ..common import ConfirmForm, flash_error, redirect_next, require_organizer_of
+from ..weekly_forms import chosen_venue
+from .forms import (
+    ApplyForm, BookForm, CancelEventForm, DeclineForm, LeaderForm, PerformanceForm,
+    RehearsalScheduleForm, SettingsForm,
+)
+
+bp = Blueprint("troupes", __name__, url_prefix="/troupes")
+
+
+def get_troupe_or_404(slug: str) -> tuple[Program, Troupe]:
+    """Load a troupe program and its details by slug, or answer 404."""
+    program = troupes.get_troupe_program(slug)
+    if program is None:
+        abort(404)
+    return program, troupes.troupe_of(program)
+
+
+def get_event_or_404(event_id: int) -> Event:
+    """Load a troupe's rehearsal or performance, or answer 404."""
+    event = troupes.get_troupe_event(event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+def require_manager(program: Program, troupe: Troupe) -> None:
+    """Abort with 403 unless the current user leads or organizes the troupe."""
+    if not troupes.can_manage(current_user, program, troupe):
+        abort(403)
+
+
+def get_membership_or_404(program: Program, membership_id: int) -> TroupeMembership:
+    """Load a membership of this troupe, or answer 404."""
+    membership = db.session.get(TroupeMembership, membership_id)
+    if membership is None or membership.program_id != program.id:
+        abort(404)
+    return membership
+
+
+# --- residents ----------------------------------------------------------------------
+
+
+@bp.route("/")
+def index():
+    """The troupe directory and the coming performances."""
+    now = now_utc()
+    performances = troupes.upcoming_performances(now=now, limit=10)
+    return render_template(
+        "troupes/index.html", entries=troupes.directory(now=now), performances=performances,
+        waiting=capacity.waiting_counts(e.seat_quota_id for e in performances),
+        mine=booking_service.bookings_by_event(current_user, [e.id for e in performances]),
+    )
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    """My troupes: applications, memberships, the troupes I lead, and coming rehearsals."""
+    return render_template("troupes/mine.html", mine=troupes.my_troupes(current_user, now=now_utc()))
+
+
+def render_detail(program: Program, troupe: Troupe, apply_form: ApplyForm):
+    """Render a troupe's page (also again with the apply form's errors)."""
+    now = now_utc()
+    membership = troupes.latest_membership(program, current_user)
+    can_manage = troupes.can_manage(current_user, program, troupe)
+    sees_rehearsals = can_manage or (membership is not None and membership.is_member)
+    performances = troupes.upcoming_performances(now=now, program=program)
+    return render_template(
+        "troupes/detail.html", program=program, troupe=troupe, membership=membership,
+        position=troupes.waiting_position(membership) if membership else None,
+        members=troupes.member_counts([program.id]).get(program.id, 0),
+        schedules=schedules.schedules_of([program.id], now=now),
+        performances=performances,
+        waiting=capacity.waiting_counts(e.seat_quota_id for e in performances),
+        mine=booking_service.bookings_by_event(current_user, [e.id for e in performances]),
+        rehearsals=troupes.upcoming_rehearsals([program.id], now=now) if sees_rehearsals else [],
+        can_manage=can_manage, apply_form=apply_form, leave_form=ConfirmForm(),
+    )
+
+
+@bp.route("/<slug>")
+def detail(slug: str):
+    """One troupe: leader, rehearsals, members, performances, and joining."""
+    program, troupe = get_troupe_or_404(slug)
+    return render_detail(program, troupe, ApplyForm())
+
+
+@bp.route("/<slug>/apply", methods=["POST"])
+@login_required
+def apply(slug: str):
+    """Apply to join the troupe; the leader decides."""
+    program, troupe = get_troupe_or_404(slug)
+    form = ApplyForm()
+    if not form.validate_on_submit():
+        return render_detail(program, troupe, form)
+    membership = troupes.apply(program, current_user, note=form.note.data or "", now=now_utc())
+    db.session.commit()
+    if membership.is_pending:
+        flash(_("Your application is sent. The leader will decide soon."), "success")
+    else:
+        flash(_("You already belong to this troupe or are on its waiting list."), "info")
+    return redirect(url_for(".detail", slug=slug))
+
+
+@bp.route("/<slug>/leave", methods=["POST"])
+@login_required
+def leave(slug: str):
+    """Leave the troupe, give up a waiting place, or withdraw an application."""
+    program, _troupe = get_troupe_or_404(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    membership = troupes.active_membership(program.id, current_user.id)
+    if membership is None:
+        flash(_("You are not a member of this troupe."), "info")
+        return redirect_next("troupes.detail", slug=slug)
+    was_member = membership.is_member
+    troupes.leave(membership, now=now_utc())
+    db.session.commit()
+    flash(_("You have left %(name)s.", name=program.name) if was_member
+          else _("Your application is withdrawn."), "info")
+    return redirect_next("troupes.detail", slug=slug)
+
+
+@bp.route("/events/<int:event_id>")
+def event(event_id: int):
+    """One rehearsal or performance; performances can be booked here."""
+    event = get_event_or_404(event_id)
+    program, troupe = event.program, troupes.troupe_of(event.program)
+    now = now_utc()
+    mine = booking_service.bookings_by_event(current_user, [event.id]).get(event.id)
+    return render_template(
+        "troupes/event.html", event=event, program=program, now=now, mine=mine,
+        is_rehearsal=troupes.is_rehearsal(event),
+        position=capacity.waitlist_position(mine) if mine else None,
+        waiting=capacity.waiting_counts([event.seat_quota_id]).get(event.seat_quota_id, 0),
+        refusal=booking_service.booking_refusal(event, now),
+        can_manage=troupes.can_manage(current_user, program, troupe),
+        book_form=BookForm(), cancel_form=ConfirmForm(),
+    )
+
+
+@bp.route("/events/<int:event_id>/book", methods=["POST"])
+@login_required
+def book(event_id: int):
+    """Book a seat at a performance, or join its waiting list."""
+    event = get_event_or_404(event_id)
+    form = BookForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        booking = troupes.book_performance(event, current_user, now=now_utc(), waitlist=form.waitlist.data)
+    except LinliError as error:
+        db.session.rollback()
+        flash_error(error)
+        return redirect(url_for(".event", event_id=event_id))
+    position = capacity.waitlist_position(booking)
+    db.session.commit()
+    if booking.is_confirmed:
+        flash(_("Your seat is booked. Ticket number: %(code)s", code=booking.display_code), "success")
+    else:
+        flash(_("You are on the waiting list, number %(position)s. If a seat frees up, it is yours automatically.", position=position), "info")
+    return redirect(url_for(".event", event_id=event_id))
+
+
+# --- leaders and organizers ---------------------------------------------------------
+
+
+@bp.route("/<slug>/manage")
+@login_required
+def manage(slug: str):
+    """The leader's page: applications, members, waiting list, rehearsals, performances."""
+    program, troupe = get_troupe_or_404(slug)
+    require_manager(program, troupe)
+    now = now_utc()
+    performances = troupes.upcoming_performances(now=now, program=program)
+    return render_template(
+        "troupes/manage.html", program=program, troupe=troupe, roster=troupes.roster(program),
+        schedules=schedules.schedules_of([program.id], now=now),
+        rehearsals=troupes.upcoming_rehearsals([program.id], now=now, limit=20),
+        performances=performances,
+        waiting=capacity.waiting_counts(e.seat_quota_id for e in performances),
+        approve_form=ConfirmForm(),
+    )
+
+
+@bp.route("/<slug>/members/<int:membership_id>/approve", methods=["POST"])
+@login_required
+def approve(slug: str, membership_id: int):
+    """Accept an application; at the member limit the applicant joins the waiting list."""
+    program, troupe = get_troupe_or_404(slug)
+    require_manager(program, troupe)
+    membership = get_membership_or_404(program, membership_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        troupes.approve(membership, by=current_user, now=now_utc())
+    except LinliError as error:
+        db.session.rollback()
+        flash_error(error)
+        return redirect(url_for(".manage", slug=slug))
+    position = troupes.waiting_position(membership)
+    db.session.commit()
+    name = membership.user.display_name
+    if membership.is_member:
+        flash(_("%(name)s is now a member.", name=name), "success")
+    else:
+        flash(_("The troupe is full: %(name)s is number %(position)s on the waiting list and becomes a member when a place frees up.", name=name, position=position), "info")
+    return redirect(url_for(".manage", slug=slug))
+
+
+@bp.route("/<slug>/members/<int:membership_id>/decline", methods=["GET", "POST"])
+@login_required
+def decline(slug: str, membership_id: int):
+    """Turn an application down with a reason the applicant sees."""
+    program, troupe = get_troupe_or_404(slug)
+    require_manager(program, troupe)
+    membership = get_membership_or_404(program, membership_id)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            troupes.decline(membership, reason=form.reason.data, by=current_user, now=now_utc())
+        except LinliError as error:
+            db.session.rollback()
+            flash_error(error)
+        else:
+            db.session.commit()
+            flash(_("The application of %(name)s is declined.", name=membership.user.display_name), "info")
+        return redirect(url_for(".manage", slug=slug))
+    return render_template("troupes/decline.html", program=program, membership=membership, form=form)
+
+
+@bp.route("/<slug>/settings", methods=["GET", "POST"])
+@login_required
+def settings(slug: str):
+    """Rehearsal times and place as the directory shows them, and the member limit."""
+    program, troupe = get_troupe_or_404(slug)
+    require_manager(program, troupe)
+    form = SettingsForm()
+    if request.method == "GET":
+        form.rehearsal_times.data = troupe.rehearsal_times
+        form.rehearsal_place.data = troupe.rehearsal_place
+        form.member_limit.data = troupe.member_limit
+    if form.validate_on_submit():
+        try:
+            promoted = troupes.update_settings(
+                program, times=form.rehearsal_times.data or "", place=form.rehearsal_place.data or "",
+                member_limit=form.member_limit.data, now=now_utc(),
+            )
+        except LinliError as error:
+            db.session.rollback()
+            form.member_limit.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The troupe's details are saved."), "success")
+            if promoted:
+                flash(_("%(count)s people moved up from the waiting list.", count=len(promoted)), "info")
+            return redirect(url_for(".manage", slug=slug))
+    leader_form = LeaderForm(formdata=None)
+    leader_form.phone.data = troupe.leader.phone if troupe.leader else ""
+    return render_template(
+        "troupes/settings.html", program=program, troupe=troupe, form=form, leader_form=leader_form,
+        may_set_leader=program.is_organized_by(current_user),
+    )
+
+
+@bp.route("/<slug>/leader", methods=["POST"])
+@login_required
+def set_leader(slug: str):
+    """Choose the troupe's leader by mobile number (organizers only)."""
+    program, troupe = get_troupe_or_404(slug)
+    require_organizer_of(program)
+    leader_form = LeaderForm()
+    if leader_form.validate_on_submit():
+        try:
+            leader = troupes.set_leader(program, leader_form.phone.data or None)
+        except LinliError as error:
+            db.session.rollback()
+            leader_form.phone.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("%(name)s now leads %(troupe)s.", name=leader.display_name, troupe=program.name) if leader
+                  else _("%(troupe)s has no leader now.", troupe=program.name), "success")
+            return redirect(url_for(".settings", slug=slug))
+    form = SettingsForm(formdata=None)
+    form.rehearsal_times.data = troupe.rehearsal_times
+    form.rehearsal_place.data = troupe.rehearsal_place
+    form.member_limit.data = troupe.member_limit
+    return render_template(
+        "troupes/settings.html", program=program, troupe=troupe, form=form, leader_form=leader_form,
+        may_set_leader=True,
+    )
+
+
+@bp.route("/<slug>/rehearsals/new", methods=["GET", "POST"])
+@login_required
+def new_rehearsals(slug: str):
+    """Lay out a rehearsal schedule: weekdays, time and place between two days."""
+    program, troupe = get_troupe_or_404(slug)
+    require_manager(program, troupe)
+    form = RehearsalScheduleForm()
+    if request.method == "GET":
+        form.title.data = _("Rehearsal")
+    if form.validate_on_submit():
+        plan = schedules.WeeklyPlan(
+            title=form.title.data, weekdays=frozenset(form.weekdays.data),
+            start_time=form.start_time.data, end_time=form.end_time.data,
+            first_day=form.first_day.data, last_day=form.last_day.data, venue=chosen_venue(form.venue_id),
+        )
+        try:
+            schedule = troupes.add_rehearsals(program, plan, now=now_utc())
+        except LinliError as error:
+            db.session.rollback()
+            flash_error(error)
+        else:
+            db.session.commit()
+            flash(_("%(count)s rehearsals were added.", count=len(schedule.events)), "success")
+            return redirect(url_for(".manage", slug=slug))
+    return render_template("troupes/rehearsals_new.html", program=program, form=form)
+
+
+@bp.route("/<slug>/performances/new", methods=["GET", "POST"])
+@login_required
+def new_performance(slug: str):
+    """Add a performance or activity residents can book seats for."""
+    program, troupe = get_troupe_or_404(slug)
+    require_manager(program, troupe)
+    form = PerformanceForm()
+    if form.validate_on_submit():
+        plan = troupes.PerformancePlan(
+            title=form.title.data, summary=form.summary.data or "",
+            starts_at=local_datetime(form.day.data, form.start_time.data),
+            ends_at=local_datetime(form.day.data, form.end_time.data),
+            capacity=form.capacity.data, booking_cutoff_minutes=form.booking_cutoff_minutes.data,
+            venue=chosen_venue(form.venue_id),
+        )
+        try:
+            event = troupes.add_performance(program, plan, now=now_utc())
+        except LinliError as error:
+            db.session.rollback()
+            form.day.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The performance is added. Residents can book seats now."), "success")
+            return redirect(url_for(".event", event_id=event.id))
+    return render_template("troupes/performance_new.html", program=program, form=form)
+
+
+@bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(event_id: int):
+    """Cancel one rehearsal or performance with a reason members and bookers see."""
+    event = get_event_or_404(event_id)
+    require_manager(event.program, troupes.troupe_of(event.program))
+    form = CancelEventForm()
+    if form.validate_on_submit():
+        troupes.cancel_event(event, form.reason.data, now=now_utc())
+        db.session.commit()
+        flash(_("Cancelled. Members and people who booked will see the reason."), "info")
+        return redirect(url_for(".manage", slug=event.program.slug))
+    return render_template("troupes/cancel.html", event=event, form=form, is_rehearsal=troupes.is_rehearsal(event))
+
+
+@bp.route("/events/<int:event_id>/bookings")
+@login_required
+def bookings(event_id: int):
+    """Who booked a performance and who is waiting, with phone numbers."""
+    event = get_event_or_404(event_id)
+    require_manager(event.program, troupes.troupe_of(event.program))
+    roll = troupes.who_booked(event)
+    return render_template("troupes/bookings.html", event=event, confirmed=roll[0], waiting=roll[1])

@@ -1,0 +1,311 @@
+"""Youth pages through the test client: children, booking for a child class by class or
+for a whole term, other parents' children, and organizers' pages."""
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from models import Booking, BookingStatus, Child, Event, Role, YouthRules, db
+from services import schedules, youth
+from services.dates import to_local
+from tests.conftest import fresh_client, login, make_child, make_event, make_user, make_youth_program
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def client(app):
+    """Each request in its own app context, so two people on two clients stay apart."""
+    return fresh_client(app)
+
+
+@pytest.fixture
+def organizer(app):
+    return make_user("李秀兰", roles=(Role.RESIDENT, Role.ORGANIZER))
+
+
+@pytest.fixture
+def songdu(organizer):
+    return make_youth_program("少儿诵读班", min_age=6, max_age=12, organizers=[organizer])
+
+
+@pytest.fixture
+def parent(app):
+    return make_user("冯晓梅")
+
+
+def make_term(program, now, *, capacity=10, weeks=3):
+    first = to_local(now).date() + timedelta(days=3)
+    term = youth.create_term(program, schedules.WeeklyPlan(
+        title="寒假学期", weekdays=frozenset({5}), start_time=time(10, 30), end_time=time(11, 30),
+        first_day=first, last_day=first + timedelta(weeks=weeks, days=-1), capacity=capacity,
+        booking_cutoff_minutes=60,
+    ), now=now)
+    db.session.commit()
+    return term
+
+
+# --- children -----------------------------------------------------------------------
+
+
+def test_a_parent_adds_edits_and_removes_a_child(client, parent, now):
+    login(client, parent)
+    born = to_local(now).date().replace(year=to_local(now).year - 8, day=1)
+    response = client.post("/youth/children/new", data={"name": "小明", "born_on": born.isoformat(), "gender": "boy"},
+                           follow_redirects=True)
+    assert "已添加小明" in text(response)
+    child = db.session.execute(sa.select(Child)).scalar_one()
+    assert child.parent_id == parent.id and child.gender.value == "boy"
+    assert "8 岁" in text(client.get("/youth/children"))
+
+    response = client.post(f"/youth/children/{child.id}/edit", data={"name": "王小明", "born_on": born.isoformat(), "gender": ""},
+                           follow_redirects=True)
+    assert "王小明的信息已保存" in text(response)
+    db.session.refresh(child)
+    assert child.name == "王小明" and child.gender is None
+
+    assert "王小明目前没有预约的课" in text(client.get(f"/youth/children/{child.id}/remove"))
+    response = client.post(f"/youth/children/{child.id}/remove", follow_redirects=True)
+    assert "已将王小明从您的账号中移除" in text(response)
+    assert client.get(f"/youth/children/{child.id}/edit").status_code == 404
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"name": "", "born_on": "2018-05-01"}, "请填写孩子的姓名"),
+    ({"name": "名" * 21, "born_on": "2018-05-01"}, "姓名最多 20 个字"),
+    ({"name": "小明", "born_on": ""}, "请填写出生日期"),
+    ({"name": "小明", "born_on": "2018-02-30"}, "不是有效的日期值"),
+    ({"name": "小明", "born_on": "3018-01-01"}, "请选择 2000 年到 2100 年之间的日期"),
+    ({"name": "小明", "born_on": "2001-01-01"}, "请填写最近 18 年内的出生日期"),
+    ({"name": "小明", "born_on": "2018-05-01", "gender": "cat"}, "不是有效的选择"),
+])
+def test_a_childs_details_that_make_no_sense_are_refused_beside_the_field(client, parent, data, message):
+    login(client, parent)
+    response = client.post("/youth/children/new", data=data)
+    assert response.status_code == 200
+    assert "invalid-feedback" in text(response)
+    assert message in text(response)
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Child)).scalar_one() == 0
+
+
+def test_a_future_date_of_birth_is_refused(client, parent, now):
+    login(client, parent)
+    tomorrow = to_local(now).date() + timedelta(days=1)
+    response = client.post("/youth/children/new", data={"name": "小明", "born_on": tomorrow.isoformat()})
+    assert "请填写最近 18 年内的出生日期" in text(response)
+
+
+def test_another_parent_can_neither_see_nor_book_someone_elses_child(client, app, songdu, parent, now):
+    child = make_child(parent)
+    event = make_event(songdu)
+    term = make_term(songdu, now)
+    stranger = make_user("别的家长")
+    make_child(stranger, "小红")
+    login(client, stranger)
+    assert client.get(f"/youth/children/{child.id}/edit").status_code == 404
+    assert client.get(f"/youth/children/{child.id}/remove").status_code == 404
+    assert client.post(f"/youth/children/{child.id}/remove").status_code == 404
+    assert client.post(f"/youth/classes/{event.id}/book", data={"child_id": child.id}).status_code == 404
+    assert client.post(f"/youth/terms/{term.id}/book", data={"child_id": child.id}).status_code == 404
+    assert client.post(f"/youth/classes/{event.id}/book", data={"child_id": "x"}).status_code == 400
+    assert "小明" not in text(client.get("/youth/children"))
+    assert "小明" not in text(client.get(f"/youth/{songdu.slug}?child={child.id}"))
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Booking)).scalar_one() == 0
+    assert db.session.get(Child, child.id).removed_at is None
+
+
+# --- booking ------------------------------------------------------------------------
+
+
+def test_a_parent_books_a_class_for_a_child_and_cancels_it(client, songdu, parent, now):
+    child = make_child(parent)
+    event = make_event(songdu, capacity=1)
+    login(client, parent)
+    page = text(client.get(f"/youth/{songdu.slug}"))
+    assert "6–12 岁" in page and "小明" in page
+    response = client.post(f"/youth/classes/{event.id}/book", data={"child_id": child.id}, follow_redirects=True)
+    assert "小明已预约成功" in text(response)
+    booking = db.session.execute(sa.select(Booking)).scalar_one()
+    assert booking.child_id == child.id and booking.user_id == parent.id and booking.places == 1
+
+    mine = text(client.get("/account/bookings"))
+    assert "为小明预约" in mine and f"/youth/classes/{event.id}" in mine
+    response = client.post(f"/account/bookings/{booking.id}/cancel", follow_redirects=True)
+    assert "已取消预约" in text(response)
+    db.session.refresh(booking)
+    assert booking.status is BookingStatus.CANCELLED
+
+
+def test_a_child_too_young_on_the_class_day_is_refused_with_the_reason(client, songdu, parent, now):
+    event = make_event(songdu, starts_in=timedelta(days=20))
+    day = to_local(event.starts_at).date()
+    child = make_child(parent, "小雨", born_on=date(day.year - 6, day.month, day.day) + timedelta(days=1) if not (day.month == 2 and day.day == 29) else date(day.year - 6, 3, 2))
+    login(client, parent)
+    response = client.post(f"/youth/classes/{event.id}/book", data={"child_id": child.id}, follow_redirects=True)
+    assert "少儿诵读班面向 6–12 岁的孩子" in text(response) and "小雨才 5 岁" in text(response)
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Booking)).scalar_one() == 0
+    # The program page says so beside the class instead of offering a button.
+    page = text(client.get(f"/youth/{songdu.slug}?child={child.id}"))
+    assert "小雨才 5 岁" in page
+
+
+def test_a_full_class_offers_the_waiting_list(client, app, songdu, parent, now):
+    event = make_event(songdu, capacity=1)
+    other = make_user("周国庆")
+    youth.book_class(event, make_child(other, "周子涵"), other, now=now)
+    db.session.commit()
+    child = make_child(parent)
+    login(client, parent)
+    assert "加入候补" in text(client.get(f"/youth/classes/{event.id}"))
+    response = client.post(f"/youth/classes/{event.id}/book", data={"child_id": child.id}, follow_redirects=True)
+    assert "名额已满" in text(response)
+    response = client.post(f"/youth/classes/{event.id}/book", data={"child_id": child.id, "waitlist": "y"}, follow_redirects=True)
+    assert "小明排在候补第 1 位" in text(response)
+
+
+def test_a_family_program_books_the_parent_along(client, parent, now):
+    family = make_youth_program("家庭教育读书会", parent_attends=True)
+    event = make_event(family, capacity=4)
+    child = make_child(parent)
+    login(client, parent)
+    assert "每份预约占两个名额" in text(client.get(f"/youth/{family.slug}"))
+    client.post(f"/youth/classes/{event.id}/book", data={"child_id": child.id})
+    booking = db.session.execute(sa.select(Booking)).scalar_one()
+    assert booking.places == 2 and event.seats.taken == 2
+    assert "家长陪同（2 个名额）" in text(client.get("/account/bookings"))
+
+
+def test_a_whole_term_booking_takes_every_class_or_says_which_class_stopped_it(client, app, songdu, parent, now):
+    term = make_term(songdu, now, capacity=1)
+    child = make_child(parent)
+    other = make_user("周国庆")
+    youth.book_class(term.events[1], make_child(other, "周子涵"), other, now=now)
+    db.session.commit()
+    login(client, parent)
+    page = text(client.get(f"/youth/{songdu.slug}"))
+    assert "为小明预约整学期（共 3 节课）" in page
+    response = client.post(f"/youth/terms/{term.id}/book", data={"child_id": child.id}, follow_redirects=True)
+    assert "已满，整学期预约未成功" in text(response)
+    assert to_local(term.events[1].starts_at).strftime("%-m月%-d日") in text(response)
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Booking).where(Booking.child_id == child.id)).scalar_one() == 0
+
+    youth.cancel_class(term.events[1], "老师外出", now=now)
+    db.session.commit()
+    response = client.post(f"/youth/terms/{term.id}/book", data={"child_id": child.id}, follow_redirects=True)
+    assert "小明已预约寒假学期的全部 2 节课" in text(response)
+    assert "小明已预约本学期剩余的全部课程" in text(client.get(f"/youth/{songdu.slug}"))
+
+
+def test_the_program_page_guides_visitors_and_parents_without_children(client, songdu, parent, now):
+    make_term(songdu, now)
+    assert "登录后预约" in text(client.get(f"/youth/{songdu.slug}"))
+    login(client, parent)
+    page = text(client.get(f"/youth/{songdu.slug}"))
+    assert "请先添加孩子" in page and f"/youth/children/new?next=/youth/{songdu.slug}" in page
+
+
+# --- organizers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("families", [1, 6])
+def test_the_class_list_shows_names_ages_and_phones_in_constant_queries(client, songdu, organizer, now, count_queries, families):
+    event = make_event(songdu, capacity=10)
+    day = to_local(event.starts_at).date()
+    for i in range(families):
+        parent = make_user(f"家长{i}")
+        born = date(day.year - 7, day.month, 1) if day.day > 1 else date(day.year - 8, day.month, 2)
+        youth.book_class(event, make_child(parent, f"孩子{i}", born_on=born), parent, now=now)
+    db.session.commit()
+    login(client, organizer)
+    url = f"/youth/classes/{event.id}/list"
+    with count_queries() as statements:
+        response = client.get(url)
+    page = text(response)
+    assert f"孩子{families - 1}" in page and "13900" in page and ">7<" in page
+    # who is logged in (and their roles), the class, its organizers, the bookings with
+    # children and parents, the parents' roles: the same for one family or six
+    assert len(statements) == 6, statements
+
+
+def test_only_the_programs_organizers_see_class_lists_and_manage(client, songdu, parent, now):
+    event = make_event(songdu)
+    youth.book_class(event, make_child(parent), parent, now=now)
+    db.session.commit()
+    other_organizer = make_user("别的组织者", roles=(Role.RESIDENT, Role.ORGANIZER))
+    for who in (parent, other_organizer):
+        login(client, who)
+        for url in (f"/youth/classes/{event.id}/list", f"/youth/{songdu.slug}/manage", f"/youth/{songdu.slug}/rules",
+                    f"/youth/{songdu.slug}/terms/new", f"/youth/classes/{event.id}/cancel"):
+            assert client.get(url).status_code == 403, url
+        client.post("/auth/logout")
+
+
+def test_the_organizer_sets_the_ages_and_lays_out_a_term(client, songdu, organizer, now):
+    login(client, organizer)
+    response = client.post(f"/youth/{songdu.slug}/rules", data={"min_age": "12", "max_age": "6"})
+    assert "最大年龄不能小于最小年龄" in text(response)
+    response = client.post(f"/youth/{songdu.slug}/rules", data={"min_age": "7", "max_age": "13", "parent_attends": "y"},
+                           follow_redirects=True)
+    assert "已保存" in text(response)
+    rules = db.session.get(YouthRules, songdu.id)
+    assert (rules.min_age, rules.max_age, rules.parent_attends) == (7, 13, True)
+
+    first = to_local(now).date() + timedelta(days=1)
+    form = f"/youth/{songdu.slug}/terms/new"
+    response = client.post(form, data={"title": "春季学期", "weekdays": ["5"], "start_time": "10:00", "end_time": "11:00",
+                                       "first_day": first.isoformat(), "last_day": (first - timedelta(days=1)).isoformat(),
+                                       "capacity": "0", "booking_cutoff_minutes": "60"})
+    page = text(response)
+    assert "结束日期不能早于开始日期" in page and "请输入 1 到 500 之间的数字" in page
+    response = client.post(form, data={"title": "春季学期", "weekdays": ["5"], "start_time": "10:00", "end_time": "11:00",
+                                       "first_day": first.isoformat(), "last_day": (first + timedelta(days=27)).isoformat(),
+                                       "capacity": "15", "booking_cutoff_minutes": "60"}, follow_redirects=True)
+    assert "已添加 4 节课" in text(response)
+    titles = db.session.execute(sa.select(Event.title).order_by(Event.starts_at)).scalars().all()
+    assert titles == [f"春季学期 · 第 {n} 课" for n in range(1, 5)]
+
+
+def test_the_youth_index_shows_each_programs_ages(client, songdu, count_queries):
+    make_youth_program("国学讲堂", min_age=7, max_age=12)
+    with count_queries() as statements:
+        page = text(client.get("/youth/"))
+    assert "少儿诵读班" in page and "国学讲堂" in page and "7–12 岁" in page
+    few = len(statements)
+    for i in range(5):
+        make_youth_program(f"项目{i}", min_age=i, max_age=12)
+    with count_queries() as statements:
+        client.get("/youth/")
+    assert len(statements) == few
+
+
+def test_a_programs_page_loads_in_a_constant_number_of_queries(client, songdu, parent, now, count_queries):
+    child = make_child(parent)
+    make_child(parent, "小雨", age=4)
+    make_term(songdu, now, weeks=2)
+    login(client, parent)
+    url = f"/youth/{songdu.slug}?child={child.id}"
+    with count_queries() as statements:
+        client.get(url)
+    few = len(statements)
+    term = make_term(songdu, now + timedelta(weeks=3), weeks=6)
+    youth.book_term(term, child, parent, now=now)
+    make_event(songdu)
+    db.session.commit()
+    with count_queries() as statements:
+        page = text(client.get(url))
+    assert len(statements) == few
+    assert "小明已预约本学期剩余的全部课程" in page
+
+
+@pytest.mark.parametrize("child_id", ["99999999999999999999", "-1", "0", "2147483648", "1e3", ""])
+def test_odd_child_ids_are_refused_without_an_error(client, songdu, parent, now, child_id):
+    event = make_event(songdu)
+    term = make_term(songdu, now)
+    login(client, parent)
+    for url in (f"/youth/classes/{event.id}/book", f"/youth/terms/{term.id}/book"):
+        assert client.post(url, data={"child_id": child_id}).status_code in (400, 404), url
+    assert client.get(f"/youth/{songdu.slug}?child={child_id}").status_code == 200
