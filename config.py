@@ -23,6 +23,11 @@ class Defaults:
     BOOTSTRAP_BOOTSWATCH_THEME = None
     LECTURES_PER_PAGE = 20
     DEFAULT_BOOKING_CUTOFF_MINUTES = 60
+    # No-shows (爽约): NO_SHOW_LIMIT missed events within NO_SHOW_WINDOW_DAYS pause a
+    # person's booking for NO_SHOW_PAUSE_DAYS (see services/attendance.py).
+    NO_SHOW_LIMIT = 3
+    NO_SHOW_WINDOW_DAYS = 90
+    NO_SHOW_PAUSE_DAYS = 30
 
 
 # Environment variables read at start-up: name -> (config key, converter).
@@ -30,6 +35,9 @@ ENVIRONMENT = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "SECRET_KEY": ("SECRET_KEY", str),
     "LINLI_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
+    "LINLI_NO_SHOW_LIMIT": ("NO_SHOW_LIMIT", int),
+    "LINLI_NO_SHOW_WINDOW_DAYS": ("NO_SHOW_WINDOW_DAYS", int),
+    "LINLI_NO_SHOW_PAUSE_DAYS": ("NO_SHOW_PAUSE_DAYS", int),
 }
 
 

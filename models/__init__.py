@@ -25,8 +25,12 @@ from .user import Role, User, UserRole  # noqa: E402
 from .program import Program, ProgramKind, Series, Venue, program_organizers  # noqa: E402
 from .event import Event, EventStatus  # noqa: E402
 from .booking import Booking, BookingStatus, Quota  # noqa: E402
+from .attendance import (  # noqa: E402
+    ATTENDED_STATUSES, Attendance, AttendanceChange, AttendanceStatus, CheckInMethod,
+)
 
 __all__ = [
     "db", "Base", "Role", "User", "UserRole", "Program", "ProgramKind", "Series", "Venue",
     "program_organizers", "Event", "EventStatus", "Booking", "BookingStatus", "Quota",
+    "Attendance", "AttendanceChange", "AttendanceStatus", "CheckInMethod", "ATTENDED_STATUSES",
 ]
