@@ -4,7 +4,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every area of the site to ``app``."""
-    from . import account, admin, auth, lectures, main
+    from . import account, admin, attendance, auth, lectures, main
 
-    for module in (main, auth, lectures, account, admin):
+    for module in (main, auth, lectures, account, admin, attendance):
         app.register_blueprint(module.bp)
