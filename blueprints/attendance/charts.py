@@ -27,12 +27,12 @@ def _style(*colors: str) -> Style:
         opacity_hover="1",
         colors=colors,
         font_family='system-ui, "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif',
-        label_font_size=15,
-        major_label_font_size=15,
-        legend_font_size=15,
-        title_font_size=17,
-        value_font_size=13,
-        tooltip_font_size=13,
+        label_font_size=17,
+        major_label_font_size=17,
+        legend_font_size=17,
+        title_font_size=19,
+        value_font_size=15,
+        tooltip_font_size=15,
     )
 
 
@@ -49,7 +49,7 @@ def _without_scripts(root):
 def _config(colors: tuple[str, ...], **options) -> dict:
     return dict(
         style=_style(*colors), js=[], disable_xml_declaration=True,
-        width=600, height=360, legend_at_bottom=True, legend_at_bottom_columns=2,
+        width=420, height=340, legend_at_bottom=True, legend_at_bottom_columns=2,
         truncate_legend=-1, margin=12, spacing=10, show_y_guides=True, **options,
     )
 
@@ -78,7 +78,7 @@ def rates_chart(figures: ProgramFigures) -> Markup:
     """Attendance and no-show rates per month, in per cent, as lines."""
     chart = pygal.Line(**_config(
         ("#2e6f95", "#a61b1b"), title=_("Attendance and no-show rates (%)"), range=(0, 100), include_x_axis=True,
-        dots_size=5, stroke_style={"width": 3},
+        dots_size=4, stroke_style={"width": 3},
     ))
     chart.x_labels = _months(figures)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import (
@@ -95,6 +95,14 @@ def index():
 # --- the roster ------------------------------------------------------------------------
 
 
+def _labels() -> dict:
+    """What the roster's templates use to name statuses and ways of checking in."""
+    return dict(
+        markable=attendance.MARKABLE, labels=attendance.STATUS_LABELS,
+        method_labels=attendance.METHOD_LABELS, not_yet=attendance.NOT_YET_LABEL,
+    )
+
+
 def _render_roster(event: Event, *, ticket_form=None, walk_in_form=None, excuse_form=None,
                    excuse_key: str | None = None, status: int = 200):
     now = now_utc()
@@ -103,10 +111,9 @@ def _render_roster(event: Event, *, ticket_form=None, walk_in_form=None, excuse_
     return render_template(
         "attendance/roster.html", event=event, roster=roster, rows=roster.search(query),
         query=query, now=now, refusal=attendance.roster_refusal(event, now),
-        mark_form=MarkForm(), ticket_form=ticket_form or TicketForm(),
+        ticket_form=ticket_form or TicketForm(),
         walk_in_form=walk_in_form or WalkInForm(), excuse_form=excuse_form or ExcuseForm(),
-        excuse_key=excuse_key, markable=attendance.MARKABLE, labels=attendance.STATUS_LABELS,
-        method_labels=attendance.METHOD_LABELS, not_yet=attendance.NOT_YET_LABEL,
+        excuse_key=excuse_key, **_labels(),
     ), status
 
 
@@ -128,14 +135,13 @@ def _after_mark(event: Event, marked: attendance.Marked, message: str, query: st
     if _wants_json():
         roster = attendance.roster(event, now=now_utc())
         row = roster.row(marked.key)
+        parts = dict(roster=roster, event=event, query=query, excuse_form=ExcuseForm(), excuse_key=None,
+                     refusal=None, **_labels())
         return jsonify(
             ok=True, message=message, key=marked.key,
-            row=render_template(
-                "attendance/_row.html", row=row, event=event, mark_form=MarkForm(), query=query,
-                excuse_form=ExcuseForm(), excuse_key=None, markable=attendance.MARKABLE,
-                labels=attendance.STATUS_LABELS, refusal=None,
-            ) if row is not None else "",
-            counts=render_template("attendance/_counts.html", roster=roster),
+            row=render_template("attendance/_row.html", row=row, **parts) if row is not None else "",
+            counts=render_template("attendance/_counts.html", **parts),
+            changes=render_template("attendance/_changes.html", **parts),
         )
     flash(message, "success")
     return _back_to_roster(event, marked.key, query)
@@ -295,11 +301,10 @@ def export_program(slug: str):
     require_organizer_of(program)
     fmt = request.args.get("format")
     form = ExportForm(formdata=request.args if fmt else None)
-    if fmt is None:
-        today = to_local(now_utc()).date()
-        form.start.data = date(today.year, today.month, 1) - timedelta(days=62)
-        form.start.data = form.start.data.replace(day=1)
-        form.end.data = today
+    if fmt is None:  # the last three months, to begin with
+        now = now_utc()
+        form.start.data = dashboard.month_starts(now, 3)[0]
+        form.end.data = to_local(now).date()
     elif fmt in MIMETYPES and form.validate():
         tables = exports.program_tables(program, form.start.data, form.end.data, now=now_utc())
         data = exports.to_csv(tables[0]) if fmt == "csv" else exports.to_xlsx(tables)

@@ -7,11 +7,14 @@
   var message = document.getElementById("roster-message");
   var noneFound = document.querySelector(".roster-none-found");
 
+  var hideLater = null;
   function say(text, failed) {
     if (!message) return;
     message.textContent = text;
     message.hidden = !text;
     message.classList.toggle("failed", !!failed);
+    clearTimeout(hideLater);
+    hideLater = setTimeout(function () { message.hidden = true; }, failed ? 8000 : 3000);
   }
 
   list.addEventListener("submit", function (event) {
@@ -34,10 +37,10 @@
       } else {
         buttons.forEach(function (b) { b.disabled = false; });
       }
-      if (reply.counts) {
-        var counts = document.getElementById("roster-counts");
-        if (counts) counts.outerHTML = reply.counts;
-      }
+      ["counts", "changes"].forEach(function (part) {
+        var old = document.getElementById("roster-" + part);
+        if (reply[part] && old) old.outerHTML = reply[part];
+      });
       say(reply.message, !reply.ok);
     }).catch(function () {
       form.submit();  /* fall back to an ordinary post (without the button's status) */

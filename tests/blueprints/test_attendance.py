@@ -82,7 +82,7 @@ def test_rosters_are_for_the_events_organizers_only(client, event):
     posts = {
         f"/attendance/{event.id}/bookings/{booking.id}/mark": {"status": "present"},
         f"/attendance/{event.id}/ticket": {"code": booking.ticket_code},
-        f"/attendance/{event.id}/walk-in": {"name": "王", "phone": "13900000999"},
+        f"/attendance/{event.id}/walk-in": {"name": "王", "phone": "13600000999"},
         f"/attendance/{event.id}/bookings/{booking.id}/excuse": {"reason": "病假"},
     }
     for url, data in posts.items():
@@ -129,7 +129,7 @@ def test_the_roster_loads_in_a_constant_number_of_queries(client, organizer, pro
                                 actor=organizer, now=now_utc())
     small_bookings = db.session.execute(sa.select(Booking).where(Booking.event_id == small.id)).scalars().all()
     attendance.mark_booking(small, small_bookings[0].id, AttendanceStatus.PRESENT, actor=organizer, now=now_utc())
-    attendance.add_walk_in(large, name="路人甲", phone="13900000777", actor=organizer, now=now_utc())
+    attendance.add_walk_in(large, name="路人甲", phone="13600000777", actor=organizer, now=now_utc())
     db.session.commit()
     login(client, organizer)
 
@@ -147,7 +147,7 @@ def test_the_roster_loads_in_a_constant_number_of_queries(client, organizer, pro
 
 
 def test_one_tap_marks_and_comes_back_to_the_row(client, organizer, event):
-    [first, second] = book(event, make_user("张桂芳", phone="13900001234"), make_user("刘建华"))
+    [first, second] = book(event, make_user("张桂芳", phone="13600001234"), make_user("刘建华"))
     login(client, organizer)
     response = client.post(f"/attendance/{event.id}/bookings/{first.id}/mark", data={"status": "present"})
     assert response.status_code == 302
@@ -203,7 +203,7 @@ def test_before_check_in_opens_the_roster_shows_when(client, organizer, program)
 
 
 def test_search_by_name_or_last_four_digits(client, organizer, event):
-    book(event, make_user("张桂芳", phone="13900001234"), make_user("刘建华", phone="13900005678"))
+    book(event, make_user("张桂芳", phone="13600001234"), make_user("刘建华", phone="13600005678"))
     login(client, organizer)
     page = client.get(f"/attendance/{event.id}/?q=5678").get_data(as_text=True)
     assert "刘建华" in page and "张桂芳" not in page
@@ -240,20 +240,20 @@ def test_walk_ins_by_name_and_phone(client, organizer, event):
     assert response.status_code == 400
     assert "请输入来访者的姓名" in page and "请输入以 1 开头的 11 位手机号" in page
     assert '<details class="panel" id="walk-in" open>' in page
-    response = client.post(url, data={"name": "王德顺", "phone": "139 0000 0888"})
+    response = client.post(url, data={"name": "王德顺", "phone": "136 0000 0888"})
     assert response.status_code == 302
-    user = db.session.execute(sa.select(User).where(User.phone == "13900000888")).scalar_one()
+    user = db.session.execute(sa.select(User).where(User.phone == "13600000888")).scalar_one()
     assert user.display_name == "王德顺"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "王德顺 已签到" in page and "现场" in row_html(page, f"u{user.id}")
     # The new account can't log in until the person registers the number.
     client.post("/auth/logout")
-    assert client.post("/auth/login", data={"phone": "13900000888", "password": "!unclaimed:"}).status_code == 200
+    assert client.post("/auth/login", data={"phone": "13600000888", "password": "!unclaimed:"}).status_code == 200
     response = client.post("/auth/register", data={
-        "phone": "13900000888", "display_name": "王德顺", "password": "my-secret-pw", "confirm": "my-secret-pw",
+        "phone": "13600000888", "display_name": "王德顺", "password": "my-secret-pw", "confirm": "my-secret-pw",
     })
     assert response.status_code == 302
-    assert db.session.execute(sa.select(sa.func.count()).select_from(User).where(User.phone == "13900000888")).scalar_one() == 1
+    assert db.session.execute(sa.select(sa.func.count()).select_from(User).where(User.phone == "13600000888")).scalar_one() == 1
 
 
 def test_excusing_a_no_show_needs_a_reason_and_is_on_the_record(client, organizer, program):
@@ -360,7 +360,7 @@ def _past_lecture_with_attendance(program, organizer):
     now = now_utc()
     attendance.mark_booking(past, bookings[0].id, AttendanceStatus.PRESENT, actor=organizer, now=now)
     attendance.mark_booking(past, bookings[1].id, AttendanceStatus.LATE, actor=organizer, now=now)
-    attendance.add_walk_in(past, name="王德顺", phone="13900000888", actor=organizer, now=now)
+    attendance.add_walk_in(past, name="王德顺", phone="13600000888", actor=organizer, now=now)
     db.session.commit()
     return past
 

@@ -331,24 +331,24 @@ def test_bookings_of_other_events_and_unknown_people_are_not_on_the_roster(app, 
 def test_walk_ins_are_matched_by_phone_or_get_an_account_they_can_claim(app, now):
     event = make_event(starts_in=timedelta(minutes=10))
     organizer = organizer_of(event.program)
-    booked = make_user("张桂芳", phone="13900000101")
-    known = make_user("刘建华", phone="13900000102")
+    booked = make_user("张桂芳", phone="13600000101")
+    known = make_user("刘建华", phone="13600000102")
     [booking] = book(event, booked)
 
-    by_booking = attendance.add_walk_in(event, name="张阿姨", phone="13900000101", actor=organizer, now=now)
+    by_booking = attendance.add_walk_in(event, name="张阿姨", phone="13600000101", actor=organizer, now=now)
     assert by_booking.key == f"b{booking.id}" and by_booking.name == "张桂芳"
-    known_walk_in = attendance.add_walk_in(event, name="刘", phone="13900000102", actor=organizer, now=now)
+    known_walk_in = attendance.add_walk_in(event, name="刘", phone="13600000102", actor=organizer, now=now)
     assert known_walk_in.key == f"u{known.id}" and known_walk_in.attendance.method is CheckInMethod.WALK_IN
-    new = attendance.add_walk_in(event, name="王德顺", phone="13900000103", actor=organizer, now=now)
+    new = attendance.add_walk_in(event, name="王德顺", phone="13600000103", actor=organizer, now=now)
     db.session.commit()
-    assert attendance.add_walk_in(event, name="王德顺", phone="13900000103", actor=organizer, now=now).changed is False
+    assert attendance.add_walk_in(event, name="王德顺", phone="13600000103", actor=organizer, now=now).changed is False
     db.session.commit()
 
-    stranger = accounts.find_by_phone("13900000103")
+    stranger = accounts.find_by_phone("13600000103")
     assert stranger.display_name == "王德顺" and not accounts.is_claimed(stranger)
     assert stranger.roles == {Role.RESIDENT}
-    assert accounts.authenticate("13900000103", "") is None
-    assert accounts.authenticate("13900000103", stranger.password_hash) is None
+    assert accounts.authenticate("13600000103", "") is None
+    assert accounts.authenticate("13600000103", stranger.password_hash) is None
 
     roster = attendance.roster(event, now=now)
     kinds = {row.name: row.kind for row in roster.rows}
@@ -356,12 +356,12 @@ def test_walk_ins_are_matched_by_phone_or_get_an_account_they_can_claim(app, now
     assert roster.counts.walk_ins == 2 and roster.counts.present == 3
     assert new.key == f"u{stranger.id}"
 
-    claimed = accounts.register_user(phone="13900000103", display_name="王德顺", password="my-secret-pw", now=now)
+    claimed = accounts.register_user(phone="13600000103", display_name="王德顺", password="my-secret-pw", now=now)
     db.session.commit()
     assert claimed.id == stranger.id and accounts.is_claimed(claimed)
-    assert accounts.authenticate("13900000103", "my-secret-pw").id == stranger.id
+    assert accounts.authenticate("13600000103", "my-secret-pw").id == stranger.id
     with pytest.raises(PhoneTaken):
-        accounts.register_user(phone="13900000103", display_name="冒名", password="another-pw-1", now=now)
+        accounts.register_user(phone="13600000103", display_name="冒名", password="another-pw-1", now=now)
     db.session.rollback()
 
 
@@ -406,7 +406,7 @@ def test_the_roster_covers_every_quota_of_the_event_and_registered_sources(app, 
 
 def test_search_finds_people_by_name_or_the_last_four_digits(app, now):
     event = make_event(starts_in=timedelta(minutes=10))
-    book(event, make_user("张桂芳", phone="13900001234"), make_user("张建国", phone="13900005678"), make_user("刘建华", phone="13900009999"))
+    book(event, make_user("张桂芳", phone="13600001234"), make_user("张建国", phone="13600005678"), make_user("刘建华", phone="13600009999"))
     roster = attendance.roster(event, now=now)
     assert [r.name for r in roster.search("张")] == ["张建国", "张桂芳"]
     assert [r.name for r in roster.search("建")] == ["刘建华", "张建国"]
