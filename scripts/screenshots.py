@@ -37,7 +37,11 @@ def shoot(base: str, out: Path) -> None:
             page.click("button[type=submit]")
             for name, path in [("bookings", "/account/bookings"), ("manage", "/lectures/manage"),
                                ("term", "/lectures/programs/wenshi-jiangtang/term"), ("edit", "/lectures/2/edit"),
-                               ("who", "/lectures/2/bookings"), ("detail-organizer", "/lectures/2")]:
+                               ("who", "/lectures/2/bookings"), ("detail-organizer", "/lectures/2"),
+                               # event 19 is the demo's lecture starting just after seeding
+                               ("attendance", "/attendance/"), ("roster", "/attendance/19/"),
+                               ("checkin-screen", "/attendance/19/screen"), ("dashboard", "/attendance/dashboard"),
+                               ("export", "/attendance/programs/wenshi-jiangtang/export")]:
                 page.goto(base + path)
                 page.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
             context.close()

@@ -145,8 +145,9 @@ def booking_kind(booking: Booking, event: Event) -> RowKind:
 
 
 def _booking_options():
-    """Loader options for the bookings a roster shows: their people (and children)."""
-    options = [joinedload(Booking.user)]
+    """Loader options for the bookings a roster shows: their people (and children); the
+    people's roles, which a roster never shows, are not loaded."""
+    options = [joinedload(Booking.user).lazyload(User.role_links)]
     if hasattr(Booking, "child"):  # youth programs: show the child's name on the row
         options.append(selectinload(Booking.child))
     return options
@@ -228,7 +229,12 @@ def checked_in_counts(event_ids: Iterable[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         sa.select(Attendance.event_id, sa.func.count())
-        .where(Attendance.event_id.in_(ids), Attendance.status.in_(ATTENDED_STATUSES))
+        .outerjoin(Booking, Booking.id == Attendance.booking_id)
+        .where(
+            Attendance.event_id.in_(ids), Attendance.status.in_(ATTENDED_STATUSES),
+            # a booking cancelled after checking in no longer counts
+            sa.or_(Attendance.booking_id.is_(None), Booking.status == BookingStatus.CONFIRMED),
+        )
         .group_by(Attendance.event_id)
     )
     return {event_id: count for event_id, count in rows}
@@ -412,7 +418,10 @@ def _attendances(event_ids: list[int]) -> list[Attendance]:
         db.session.execute(
             sa.select(Attendance)
             .where(Attendance.event_id.in_(event_ids))
-            .options(joinedload(Attendance.user), joinedload(Attendance.updated_by))
+            .options(
+                joinedload(Attendance.user).lazyload(User.role_links),
+                joinedload(Attendance.updated_by).lazyload(User.role_links),
+            )
         ).unique().scalars()
     )
 
@@ -426,7 +435,10 @@ def roster(event: Event, *, now: datetime) -> Roster:
         db.session.execute(
             sa.select(AttendanceChange)
             .where(AttendanceChange.event_id == event.id)
-            .options(joinedload(AttendanceChange.actor), joinedload(AttendanceChange.attendance).joinedload(Attendance.user))
+            .options(
+                joinedload(AttendanceChange.actor).lazyload(User.role_links),
+                joinedload(AttendanceChange.attendance).joinedload(Attendance.user).lazyload(User.role_links),
+            )
             .order_by(AttendanceChange.changed_at.desc(), AttendanceChange.id.desc())
             .limit(CHANGES_SHOWN)
         ).unique().scalars()

@@ -111,6 +111,7 @@ def _render_roster(event: Event, *, ticket_form=None, walk_in_form=None, excuse_
     return render_template(
         "attendance/roster.html", event=event, roster=roster, rows=roster.search(query),
         query=query, now=now, refusal=attendance.roster_refusal(event, now),
+        focus_ticket=request.args.get("next_ticket") == "1" or ticket_form is not None,
         ticket_form=ticket_form or TicketForm(),
         walk_in_form=walk_in_form or WalkInForm(), excuse_form=excuse_form or ExcuseForm(),
         excuse_key=excuse_key, **_labels(),
@@ -233,7 +234,8 @@ def check_in_ticket(event_id: int):
                 flash(_("%(name)s is checked in.", name=marked.name), "success")
             else:
                 flash(_("%(name)s had already checked in.", name=marked.name), "info")
-            return _back_to_roster(event, marked.key)
+            # Back to the box, ready for the next number.
+            return redirect(url_for(".roster", event_id=event.id, next_ticket=1))
     return _render_roster(event, ticket_form=form, status=400)
 
 

@@ -597,3 +597,19 @@ def test_waiting_list_and_cancelled_bookings_are_never_no_shows(app, now):
     assert attendance.mark_no_shows(now=now) == 0
     status = db.session.execute(sa.select(Booking.status).where(Booking.user_id == waiting.id)).scalar_one()
     assert status is BookingStatus.WAITLISTED
+
+
+def test_the_demo_has_attendance_to_look_at(app, now):
+    from services import dashboard, demo
+
+    demo.seed()
+    db.session.commit()
+    admin = accounts.find_by_phone("13800000000")
+    [wenshi] = [p for p in attendance.programs_organized_by(admin) if p.slug == "wenshi-jiangtang"]
+    [figures] = dashboard.monthly_figures([wenshi], now=now, months=6)
+    totals = {name: sum(getattr(m, name) for m in figures.months) for name in ("events_held", "attended", "no_shows", "excused", "walk_ins")}
+    assert totals == {"events_held": 4, "attended": 35, "no_shows": 2, "excused": 1, "walk_ins": 2}
+    assert attendance.mark_no_shows(now=now) == 0  # the demo wrote them down already
+    today = [e for e in attendance.events_to_take([wenshi], now=now) if e.title.startswith("今日加场")]
+    roster = attendance.roster(today[0], now=now)
+    assert attendance.roster_refusal(today[0], now) is None and roster.counts.checked_in == 2
