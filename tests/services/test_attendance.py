@@ -613,3 +613,24 @@ def test_the_demo_has_attendance_to_look_at(app, now):
     today = [e for e in attendance.events_to_take([wenshi], now=now) if e.title.startswith("今日加场")]
     roster = attendance.roster(today[0], now=now)
     assert attendance.roster_refusal(today[0], now) is None and roster.counts.checked_in == 2
+
+
+def test_ten_devices_checking_in_one_person_at_once_make_one_row(app, now):
+    """Real threads and connections (file SQLite queues them; PostgreSQL races them)."""
+    from models import Event, User
+    from tests.services.test_race import race
+
+    event = make_event(starts_in=timedelta(minutes=10))
+    organizer = organizer_of(event.program)
+    [booking] = book(event, make_user())
+    event_id, booking_id, organizer_id, code = event.id, booking.id, organizer.id, booking.ticket_code
+
+    def device():
+        attendance.check_in_ticket(
+            db.session.get(Event, event_id), code, actor=db.session.get(User, organizer_id), now=now_utc()
+        )
+
+    race(app, [device] * 10)
+    db.session.expire_all()
+    assert len(rows_of(event)) == 1 and len(changes_of(event)) == 1
+    assert rows_of(event)[0].booking_id == booking_id
