@@ -58,7 +58,7 @@ from models import (
 from . import accounts
 from .db import begin_write
 from .errors import (
-    BookingPaused, CheckInCancelled, CheckInClosed, CheckInNotOpen, NoBookingToCheckIn,
+    AttendanceError, BookingPaused, CheckInCancelled, CheckInClosed, CheckInNotOpen, NoBookingToCheckIn,
     NotAnAbsence, NotOnRoster, TicketNotConfirmed, TicketNotFound,
 )
 
@@ -161,7 +161,7 @@ def checkin_opens_at(event: Event) -> datetime:
     return event.starts_at - CHECKIN_OPENS_BEFORE
 
 
-def self_checkin_refusal(event: Event, now: datetime):
+def self_checkin_refusal(event: Event, now: datetime) -> AttendanceError | None:
     """Why a resident can't check in to ``event`` by QR at ``now``, or None when they can."""
     if event.is_cancelled:
         return CheckInCancelled()
@@ -172,7 +172,7 @@ def self_checkin_refusal(event: Event, now: datetime):
     return None
 
 
-def roster_refusal(event: Event, now: datetime):
+def roster_refusal(event: Event, now: datetime) -> AttendanceError | None:
     """Why organizers can't take attendance of ``event`` at ``now`` yet, or None.
 
     Unlike self check-in there is no end: organizers may correct attendance afterwards.
@@ -184,7 +184,7 @@ def roster_refusal(event: Event, now: datetime):
     return None
 
 
-def _ensure(refusal) -> None:
+def _ensure(refusal: AttendanceError | None) -> None:
     if refusal is not None:
         raise refusal
 
@@ -680,7 +680,7 @@ def check_in_self(event: Event, user: User, *, now: datetime) -> list[Marked]:
 class SelfCheckIn:
     """What a resident who scanned the code sees: can they check in, or are they done?"""
 
-    refusal: object | None  # a LinliError explaining why not, or None
+    refusal: AttendanceError | None  # why they can't, or None
     attended: list[Attendance]  # their rows already present or late
     can_check_in: bool
 
