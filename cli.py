@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask --app app create-admin`` and ``flask --app app seed-demo``."""
+"""Command-line tasks: ``create-admin``, ``seed-demo`` and ``mark-no-shows`` (``flask --app app …``)."""
 from __future__ import annotations
 
 import click
@@ -62,3 +62,13 @@ def register_commands(app: Flask) -> None:
         click.echo("Demo community created. Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
         for role, user in logins:
             click.echo(f"  {role:<10} {user.phone}  {user.display_name}")
+
+    @app.cli.command("mark-no-shows")
+    def mark_no_shows() -> None:
+        """Write down the no-shows of events that have ended (safe to run again; for cron)."""
+        from services import attendance
+        from services.dates import now_utc
+
+        written = attendance.mark_no_shows(now=now_utc())
+        db.session.commit()
+        click.echo(f"{written} no-shows recorded.")

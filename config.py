@@ -30,6 +30,11 @@ class Defaults:
     # Calendar feeds are written in the community's language whatever a reader's switch
     # says: calendar apps send no cookies, and one body per feed keeps ETags stable.
     CALENDAR_LANGUAGE = "zh"
+    # No-shows (爽约): NO_SHOW_LIMIT missed events within NO_SHOW_WINDOW_DAYS pause a
+    # person's booking for NO_SHOW_PAUSE_DAYS (see services/attendance.py).
+    NO_SHOW_LIMIT = 3
+    NO_SHOW_WINDOW_DAYS = 90
+    NO_SHOW_PAUSE_DAYS = 30
 
 
 # Environment variables read at start-up: name -> (config key, converter).
@@ -38,6 +43,9 @@ ENVIRONMENT = {
     "SECRET_KEY": ("SECRET_KEY", str),
     "LINLI_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
     "LINLI_SITE_URL": ("SITE_URL", lambda v: v.strip().rstrip("/")),
+    "LINLI_NO_SHOW_LIMIT": ("NO_SHOW_LIMIT", int),
+    "LINLI_NO_SHOW_WINDOW_DAYS": ("NO_SHOW_WINDOW_DAYS", int),
+    "LINLI_NO_SHOW_PAUSE_DAYS": ("NO_SHOW_PAUSE_DAYS", int),
 }
 
 

@@ -32,6 +32,9 @@ from .service import EntryKind, ServiceEntry  # noqa: E402
 from .schedule import WeeklySchedule, weekly_schedule_events  # noqa: E402
 from .troupe import Troupe, TroupeMembership, TroupeMembershipStatus  # noqa: E402
 from .youth import Child, Gender, YouthRules  # noqa: E402
+from .attendance import (  # noqa: E402
+    ATTENDED_STATUSES, Attendance, AttendanceChange, AttendanceStatus, CheckInMethod,
+)
 
 __all__ = [
     "db", "Base", "Role", "User", "UserRole", "Program", "ProgramKind", "Series", "Venue",
@@ -41,4 +44,5 @@ __all__ = [
     "ServiceEntry", "EntryKind",
     "WeeklySchedule", "weekly_schedule_events", "Troupe", "TroupeMembership", "TroupeMembershipStatus",
     "Child", "Gender", "YouthRules",
+    "Attendance", "AttendanceChange", "AttendanceStatus", "CheckInMethod", "ATTENDED_STATUSES",
 ]

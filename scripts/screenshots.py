@@ -43,7 +43,11 @@ def shoot(base: str, out: Path) -> None:
                                ("my-calendar", "/account/calendar"),
                                ("team-manage", "/lecture-team/manage"), ("team-applications", "/lecture-team/applications"),
                                ("team-members", "/lecture-team/members"), ("team-new-talk", "/lecture-team/talks/new"),
-                               ("troupe-manage", "/troupes/lvju/manage"), ("youth-manage", "/youth/jiating-jiaoyu/manage")]:
+                               ("troupe-manage", "/troupes/lvju/manage"), ("youth-manage", "/youth/jiating-jiaoyu/manage"),
+                               # event 19 is the demo's lecture starting just after seeding
+                               ("attendance", "/attendance/"), ("roster", "/attendance/19/"),
+                               ("checkin-screen", "/attendance/19/screen"), ("dashboard", "/attendance/dashboard"),
+                               ("export", "/attendance/programs/wenshi-jiangtang/export")]:
                 page.goto(base + path)
                 page.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
             context.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from datetime import datetime
 
@@ -18,6 +19,11 @@ PHONE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
 
 # Compared against when the phone number is unknown, so a login takes as long either way.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+# The password "hash" of an account made for someone else (a walk-in added at the door):
+# not in werkzeug's "method$salt$hash" form, so no password matches it and nobody can log
+# in until the person registers with the number and so claims the account.
+UNCLAIMED_PREFIX = "!unclaimed:"
 
 
 def normalize_phone(raw: str) -> str:
@@ -41,19 +47,34 @@ def find_by_phone(phone: str) -> User | None:
     return db.session.execute(sa.select(User).where(User.phone == phone)).scalar_one_or_none()
 
 
+def is_claimed(user: User) -> bool:
+    """Tell whether the account has a password its owner chose (see ``UNCLAIMED_PREFIX``)."""
+    return not user.password_hash.startswith(UNCLAIMED_PREFIX)
+
+
 def register_user(
     *, phone: str, display_name: str, password: str, now: datetime,
     roles: tuple[Role, ...] = (Role.RESIDENT,),
 ) -> User:
-    """Create an account with a hashed password and the given roles.
+    """Create an account with a hashed password and the given roles; a number that an
+    organizer registered for a walk-in is claimed by the person who registers it.
 
     :raises PhoneTaken: when the number is already registered (also under a race).
     """
     user = User(phone=phone, display_name=display_name.strip(), created_at=now)
     user.set_password(password)  # slow on purpose, so done before taking the write lock
     begin_write()
-    if find_by_phone(phone) is not None:
-        raise PhoneTaken()
+    existing = find_by_phone(phone)
+    if existing is not None:
+        if is_claimed(existing):
+            raise PhoneTaken()
+        # As safe as registering a fresh number: the account holds only its attendance.
+        existing.password_hash = user.password_hash
+        existing.display_name = user.display_name
+        for role in roles:
+            existing.grant(role)
+        db.session.flush()
+        return existing
     for role in roles:
         user.grant(role)
     try:
@@ -62,6 +83,22 @@ def register_user(
             db.session.flush()
     except IntegrityError as error:
         raise PhoneTaken() from error
+    return user
+
+
+def create_unclaimed_account(*, phone: str, display_name: str, now: datetime) -> User:
+    """Create a resident account for someone an organizer added at the door: nobody can
+    log in to it until the person registers with the number (``register_user``).
+
+    The caller has begun the write transaction and checked that the number is free.
+    """
+    user = User(
+        phone=phone, display_name=display_name.strip(), created_at=now,
+        password_hash=UNCLAIMED_PREFIX + secrets.token_hex(16),
+    )
+    user.grant(Role.RESIDENT)
+    db.session.add(user)
+    db.session.flush()
     return user
 
 

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from models import Program, ProgramKind, Role, Series, User, Venue, db
+import sqlalchemy as sa
 
-from . import accounts, booking, demo_team, demo_troupes_youth, lectures
+from models import (
+    AttendanceStatus, Booking, BookingStatus, Program, ProgramKind, Role, Series, User, Venue, db,
+)
+
+from . import accounts, attendance, booking, demo_team, demo_troupes_youth, lectures
 from .capacity import set_capacity
 from .dates import local_datetime, now_utc, to_local
 
@@ -172,8 +176,11 @@ def seed() -> list[tuple[str, User]]:
     booking.book_seat(dropped, residents[0], now=now)
     lectures.cancel_lecture(dropped, "主讲老师临时外出，改期另行通知", now=now)
 
-    # Two past lectures, so "my bookings" has a history.
-    for weeks_ago, (slug, title, speaker, summary) in ((1, LECTURES[11]), (2, LECTURES[0])):
+    # Past lectures, so "my bookings" has a history and the dashboard has numbers.
+    past_lectures = []
+    for weeks_ago, (slug, title, speaker, summary) in (
+        (1, LECTURES[11]), (2, LECTURES[0]), (5, LECTURES[3]), (9, LECTURES[7]),
+    ):
         day = first - timedelta(weeks=weeks_ago + 1)
         start = local_datetime(day, time(9, 30))
         past = lectures.new_event(
@@ -182,8 +189,11 @@ def seed() -> list[tuple[str, User]]:
             speaker=speaker, summary=summary, now=start - timedelta(days=14),
         )
         db.session.flush()
-        for resident in residents[:8]:
+        for resident in residents[: 8 if weeks_ago <= 2 else 11]:
             booking.book_seat(past, resident, now=start - timedelta(days=3))
+        past_lectures.append(past)
+    _take_attendance(past_lectures, organizer, residents, now=now)
+    _today(wenshi, venues[2], residents, now=now)
     db.session.flush()
     volunteer = demo_team.seed(now=now, team=team, organizer=organizer, residents=residents, venues=venues,
                                lectures_to_staff=term[:2])
@@ -194,3 +204,52 @@ def seed() -> list[tuple[str, User]]:
         ("admin", admin), ("organizer", organizer), ("resident", residents[0]), ("resident", residents[9]),
         ("volunteer", volunteer), ("parent", more.parent), ("leader", more.leader),
     ]
+
+
+def _take_attendance(past_lectures, organizer: User, residents: list[User], *, now) -> None:
+    """Attendance as it was taken at the past lectures: most came (some by scanning the
+    QR code, some late), one came without a booking, one was excused, one didn't come."""
+    for index, event in enumerate(past_lectures):
+        start = event.starts_at
+        bookings = {
+            b.user_id: b for b in db.session.execute(
+                sa.select(Booking).where(Booking.event_id == event.id, Booking.status == BookingStatus.CONFIRMED)
+            ).scalars()
+        }
+        for position, resident in enumerate(residents[:11]):
+            held = bookings.get(resident.id)
+            if held is None:
+                continue
+            at = start - timedelta(minutes=20) + timedelta(minutes=2 * position)
+            if resident is residents[6] and index < 2:
+                continue  # 孙秀英 didn't come twice lately: no-shows once the lectures ended
+            if resident is residents[7] and index == 0:
+                attendance.excuse(event, held.id, "提前打电话请假：去医院复查", actor=organizer,
+                                  now=event.ends_at + timedelta(hours=1))
+            elif position % 3 == 0:
+                attendance.check_in_self(event, resident, now=at)
+            elif position == 5:
+                attendance.mark_booking(event, held.id, AttendanceStatus.LATE, actor=organizer,
+                                        now=start + timedelta(minutes=15))
+            else:
+                attendance.mark_booking(event, held.id, AttendanceStatus.PRESENT, actor=organizer, now=at)
+        if index < 2:  # 褚卫东 came without booking
+            attendance.add_walk_in(event, name=residents[11].display_name, phone=residents[11].phone,
+                                   actor=organizer, now=start + timedelta(minutes=5))
+    attendance.mark_no_shows(now=now)
+
+
+def _today(program: Program, venue: Venue, residents: list[User], *, now) -> None:
+    """A lecture starting a quarter of an hour after the demo is made: its check-in is
+    open, so the roster and the QR screen can be tried at once."""
+    start = now.replace(second=0, microsecond=0) + timedelta(minutes=15)
+    event = lectures.new_event(
+        program, title="今日加场：《论语》里的邻里之道", starts_at=start, ends_at=start + timedelta(hours=2),
+        capacity=30, booking_cutoff=timedelta(minutes=5), venue=venue, speaker="高明远（社区老年大学教师）",
+        summary="远亲不如近邻——从《论语》说到今天的邻里相处。", now=now - timedelta(days=3),
+    )
+    db.session.flush()
+    for resident in residents[:10]:
+        booking.book_seat(event, resident, now=now - timedelta(days=1))
+    for resident in residents[1:3]:
+        attendance.check_in_self(event, resident, now=now)

@@ -240,3 +240,54 @@ class TermClassRefused(YouthError):
 
 class TermOver(YouthError):
     message = _l("No class of this term can be booked any more.")
+class BookingPaused(BookingError):
+    """Too many no-shows: the person can't book until the pause ends."""
+
+    message = _l(
+        "You didn't come to %(count)s booked events in %(days)s days without cancelling, "
+        "so you can't book until %(until)s. If that isn't right, please speak to the organizers."
+    )
+
+
+class AttendanceError(LinliError):
+    """A check-in or attendance change the rules refuse."""
+
+
+class CheckInNotOpen(AttendanceError):
+    message = _l("Check-in opens at %(when)s, half an hour before the start.")
+
+
+class CheckInClosed(AttendanceError):
+    message = _l("The event is over, so check-in has closed. Please speak to the organizers.")
+
+
+class CheckInCancelled(AttendanceError):
+    message = _l("This event has been cancelled, so there is no check-in.")
+
+
+class CheckInCodeInvalid(AttendanceError):
+    message = _l("This check-in code isn't valid. Please scan the code on the organizers' screen.")
+
+
+class CheckInCodeExpired(AttendanceError):
+    message = _l("This check-in code has expired (the code changes every 30 seconds). Please scan the code on the screen again.")
+
+
+class NoBookingToCheckIn(AttendanceError):
+    message = _l("You have no confirmed booking for this event, so you can't check yourself in. Please see the organizers at the door.")
+
+
+class TicketNotFound(AttendanceError):
+    message = _l("No booking for this event has the ticket number %(code)s.")
+
+
+class TicketNotConfirmed(AttendanceError):
+    message = _l("Ticket %(code)s (%(name)s) is not a confirmed seat: it is on the waiting list or cancelled.")
+
+
+class NotOnRoster(AttendanceError):
+    message = _l("This person isn't on the list for this event.")
+
+
+class NotAnAbsence(AttendanceError):
+    message = _l("Only an absence can be excused.")

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import db
+from services import attendance, capacity, feeds
 from services import booking as booking_service
-from services import capacity, feeds
 from services.dates import now_utc
 from services.errors import LinliError
 
@@ -21,14 +21,17 @@ PAST_SHOWN = 30
 @bp.route("/bookings")
 @login_required
 def bookings():
-    """My bookings: what is coming (with ticket numbers) and what is past."""
+    """My bookings: what is coming (with ticket numbers), what is past and whether I came,
+    and a booking pause for no-shows with its reason and end."""
     now = now_utc()
     upcoming = booking_service.bookings_of(current_user, now=now)
     past = booking_service.bookings_of(current_user, now=now, past=True, limit=PAST_SHOWN)
     positions = capacity.waitlist_positions(upcoming)
     return render_template(
         "account/bookings.html", upcoming=upcoming, past=past, positions=positions, now=now,
-        cancel_form=ConfirmForm(),
+        cancel_form=ConfirmForm(), no_shows=attendance.no_show_record(current_user, now=now),
+        attended=attendance.attendance_of_bookings(upcoming + past),
+        taken=attendance.attendance_taken_at({b.event_id for b in past}),
     )
 
 

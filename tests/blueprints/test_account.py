@@ -50,7 +50,7 @@ def test_my_bookings_shows_the_ticket_number_of_a_seat(client, now):
     body = visible_text(client.get("/account/bookings"))
 
     assert "管仲与齐国" in body
-    assert f"预约号: {booking.display_code}" in body
+    assert f"预约号 {booking.display_code}" in body
     assert "已预约" in body
 
 
