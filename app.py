@@ -49,6 +49,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     from blueprints import register_blueprints
 
     register_blueprints(app)
+    from services import wiring
+
+    wiring.connect()
     _register_hooks(app)
     _register_error_handlers(app)
 

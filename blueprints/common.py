@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
-from models import Program, Role
+from models import Event, Program, ProgramKind, Role
 
 
 class WholeNumberField(IntegerField):
@@ -112,3 +112,21 @@ def require_organizer_of(program: Program) -> None:
 def flash_error(error: Exception) -> None:
     """Show a business failure's message to the person."""
     flash(str(error), "danger")
+
+
+# The page that shows one event, by its program's kind; every endpoint takes ``event_id``.
+# Feeds (absolute URLs), my bookings and every other link to an event go through
+# :func:`event_page`, so a kind gets its page in one place.
+EVENT_PAGES: dict[ProgramKind, str] = {
+    ProgramKind.LECTURE_SERIES: "lectures.detail",
+    ProgramKind.LECTURE_TEAM: "lecture_team.event",
+    ProgramKind.TROUPE: "troupes.event",
+    ProgramKind.YOUTH: "youth.class_detail",
+}
+
+
+def event_page(event: Event) -> tuple[str, dict]:
+    """The endpoint and URL values of the page showing ``event`` (its program loaded);
+    the home page for a kind without one."""
+    endpoint = EVENT_PAGES.get(event.program.kind)
+    return (endpoint, {"event_id": event.id}) if endpoint else ("main.index", {})

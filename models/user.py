@@ -32,6 +32,9 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(sa.String(40))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_active_account: Mapped[bool] = mapped_column(default=True)
+    # The parent's choice: their children's classes show in their personal calendar feed
+    # by the child's first name (True), or not at all.
+    children_in_calendar: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     role_links: Mapped[list[UserRole]] = relationship(

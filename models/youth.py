@@ -30,6 +30,10 @@ def age_on(born_on: date, day: date) -> int:
     return day.year - born_on.year - ((day.month, day.day) < (born_on.month, born_on.day))
 
 
+# Two-character family names common enough to recognise in a child's name.
+COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "夏侯", "长孙", "宇文", "司徒", "端木", "西门", "南宫"})
+
+
 class Child(db.Model):
     """A parent's child, booked into youth programs. Removing a child keeps the row (past
     class lists still name them) but hides it from the parent and from booking."""
@@ -45,6 +49,20 @@ class Child(db.Model):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     parent: Mapped[User] = relationship()
+
+    @property
+    def first_name(self) -> str:
+        """The name a calendar shows: the given name without the family name — the first
+        word of a spaced name, or a Chinese name of three or more characters without its
+        first character (two for a compound surname such as 欧阳). Two-character names
+        (小明, or a surname and a one-character given name) can't be told apart, so they
+        are shown as entered."""
+        name = self.name.strip()
+        if " " in name:
+            return name.split()[0]
+        if len(name) >= 3:
+            return name[2:] if name[:2] in COMPOUND_SURNAMES else name[1:]
+        return name
 
     def age_on(self, day: date) -> int:
         """The child's age in whole years on ``day``."""

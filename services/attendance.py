@@ -34,7 +34,8 @@ The booking pause
     counts for that many days after it ended; one that ended exactly that long ago no
     longer counts) pauses booking for ``NO_SHOW_PAUSE_DAYS`` from the end of the event
     that reached the limit. Excusing a no-show takes it out of the count, which lifts
-    a pause the count no longer reaches.
+    a pause the count no longer reaches. Missed volunteer shifts don't count (the lecture
+    team records them as its own no-shows).
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from models import (
     ATTENDED_STATUSES, Attendance, AttendanceChange, AttendanceStatus, Booking, BookingStatus,
-    CheckInMethod, Event, EventStatus, Program, ProgramKind, Role, User, db, program_organizers,
+    CheckInMethod, Event, EventStatus, Program, ProgramKind, Role, ShiftRole, User, db, program_organizers,
 )
 
 from . import accounts
@@ -864,8 +865,17 @@ class NoShowRecord:
         return BookingPaused(count=self.reached, days=self.policy.window.days, until=self.paused_until)
 
 
+def is_shift_booking():
+    """SQL: the booking holds a volunteer shift (a slot of a :class:`~models.ShiftRole`)."""
+    return Booking.quota_id.in_(sa.select(ShiftRole.quota_id))
+
+
 def no_show_record(user: User, *, now: datetime, policy: NoShowPolicy | None = None) -> NoShowRecord:
     """The person's no-shows that matter at ``now`` and the pause they bring (one query).
+
+    Missed volunteer shifts don't count: the lecture team records those itself
+    (``ShiftOutcome``), and a volunteer who let a shift down shouldn't also lose their
+    lecture seats. The roster still shows them as no-shows.
 
     Each missed event counts once (however many bookings the person held there), from
     its end for ``policy.window``. When a missed event brings the count within the window
@@ -876,7 +886,7 @@ def no_show_record(user: User, *, now: datetime, policy: NoShowPolicy | None = N
     rows = db.session.execute(
         _no_show_query(now)
         .with_only_columns(Event.id, Event.title, Event.starts_at, Event.ends_at)
-        .where(Booking.user_id == user.id, Event.ends_at > since)
+        .where(Booking.user_id == user.id, Event.ends_at > since, ~is_shift_booking())
         .distinct()
     ).all()
     missed = sorted(

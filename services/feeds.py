@@ -39,8 +39,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, joinedload
 
-from models import Booking, BookingStatus, CalendarToken, Event, EventStatus, Program, ProgramKind, User, db
+from models import (
+    Booking, BookingStatus, CalendarToken, Event, EventStatus, Program, ProgramKind, ShiftRole, User, db,
+)
 
+from . import schedules
 from .dates import LOCAL_TZ, to_local
 from .db import begin_write
 
@@ -54,8 +57,9 @@ REFRESH_INTERVAL = timedelta(hours=1)
 TOKEN_BYTES = 32
 
 # Kinds of program whose events only their members see: they stay out of the public
-# feeds (and their program feed answers 404). Every kind is public today; the troupes
-# issue decides whether rehearsals belong here.
+# feeds (and their program feed answers 404). Every kind is public: a troupe's
+# performances are for everyone, and only its rehearsals are for members, which
+# :func:`members_only` keeps out event by event.
 PRIVATE_PROGRAM_KINDS: frozenset[ProgramKind] = frozenset()
 
 # token_urlsafe(32) gives 43 characters; anything else can't be a token of ours.
@@ -102,6 +106,7 @@ class Entry:
     event: Event
     tentative: bool = False  # only on the waiting list: STATUS:TENTATIVE
     notes: tuple[str, ...] = ()  # shown after the title, e.g. a child's first name
+    roles: tuple[str, ...] = ()  # volunteer roles held at the event: "【志愿】主持 · title"
     changed_at: datetime | None = None  # when the person's part last changed
     revision: int = 0  # added to the event's SEQUENCE for changes of the person's part
 
@@ -125,11 +130,17 @@ def _with_details(query):
     return query.options(joinedload(Event.venue), joinedload(Event.series))
 
 
+def members_only():
+    """SQL condition (the query joins Program): the event is for a program's members only —
+    a troupe's rehearsal, i.e. an event its rehearsal schedule generated."""
+    return sa.and_(Program.kind == ProgramKind.TROUPE, schedules.is_scheduled())
+
+
 def _public_events_query(window: Window):
     query = (
         sa.select(Event)
         .join(Event.program)
-        .where(window.clause())
+        .where(window.clause(), ~members_only())
         .options(contains_eager(Event.program))
         .order_by(Event.starts_at, Event.id)
     )
@@ -150,38 +161,45 @@ def public_program(slug: str) -> Program | None:
 
 
 def public_event(event_id: int) -> Event | None:
-    """The event with ``event_id`` if its program is public, with what a feed shows."""
+    """The event with ``event_id`` if it is public (its program's kind is, and it isn't a
+    members-only rehearsal), with what a feed shows."""
     query = _with_details(
-        sa.select(Event).join(Event.program).where(Event.id == event_id).options(contains_eager(Event.program))
+        sa.select(Event).join(Event.program).where(Event.id == event_id, ~members_only())
+        .options(contains_eager(Event.program))
     )
     event = db.session.execute(query).scalar_one_or_none()
     return event if event is not None and is_public(event.program) else None
 
 
-def booking_entry(booking: Booking) -> Entry | None:
+def booking_entry(booking: Booking, *, role_name: str | None = None, show_children: bool = True) -> Entry | None:
     """How one active booking shows in its holder's feed (None leaves it out).
 
-    Every kind of booking counts — a lecture seat, a volunteer shift, a place in a
-    children's class — because all of them are bookings on a quota of an event.
-
-    Hook for the youth issue: a booking a parent holds for a child shows with the child's
-    first name as a note (``notes=(first_name,)``), or returns None when the parent chose
-    that children don't appear in calendars.
+    Every kind of booking counts — a lecture seat, a volunteer shift (``role_name`` is
+    its role), a place in a children's class — because all of them are bookings on a
+    quota of an event. A child appears by first name, or not at all when the parent
+    chose so (``show_children`` False).
     """
+    if booking.child_id is not None and not show_children:
+        return None
     event = booking.event
+    notes = (booking.child.first_name,) if booking.child_id is not None else ()
+    roles = (role_name,) if role_name else ()
     if booking.is_waitlisted:
-        return Entry(event=event, tentative=True, changed_at=booking.waitlisted_at)
+        return Entry(event=event, tentative=True, notes=notes, roles=roles, changed_at=booking.waitlisted_at)
     # A place that came off the waiting list changed STATUS: that is a new revision.
     promoted = booking.waitlisted_at is not None
-    return Entry(event=event, changed_at=booking.confirmed_at, revision=1 if promoted else 0)
+    return Entry(event=event, notes=notes, roles=roles, changed_at=booking.confirmed_at,
+                 revision=1 if promoted else 0)
 
 
 def booked_entries(user: User, window: Window) -> list[Entry]:
-    """The events the person holds an active booking for, in one query."""
-    bookings = db.session.execute(
-        sa.select(Booking)
+    """The events the person holds an active booking for (with the role of each shift and
+    the child of each child's place), in one query."""
+    rows = db.session.execute(
+        sa.select(Booking, ShiftRole.name)
         .join(Booking.event)
         .join(Event.program)
+        .outerjoin(ShiftRole, ShiftRole.quota_id == Booking.quota_id)
         .where(
             Booking.user_id == user.id,
             Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]),
@@ -191,19 +209,23 @@ def booked_entries(user: User, window: Window) -> list[Entry]:
             contains_eager(Booking.event).contains_eager(Event.program),
             contains_eager(Booking.event).joinedload(Event.venue),
             contains_eager(Booking.event).joinedload(Event.series),
+            joinedload(Booking.child),
         )
         .order_by(Event.starts_at, Event.id, Booking.id)
-    ).unique().scalars()
-    return [entry for entry in map(booking_entry, bookings) if entry is not None]
+    ).unique()
+    entries = (
+        booking_entry(booking, role_name=role_name, show_children=user.children_in_calendar)
+        for booking, role_name in rows
+    )
+    return [entry for entry in entries if entry is not None]
 
 
 PersonalSource = Callable[[User, Window], Iterable[Entry]]
 
 # Where a personal feed's events come from; each source runs a fixed number of queries,
-# loading its events with their program, venue and series. Extension point: troupe
-# rehearsals come from membership, not bookings — the troupes issue appends a source
-# such as ``rehearsal_entries(user, window)`` that selects the events of the troupes the
-# person belongs to (``Entry(event=...)``, in the window: ``window.clause()``).
+# loading its events with their program, venue and series. Troupe rehearsals come from
+# membership, not bookings: ``services.wiring`` adds ``troupes.rehearsal_entries`` when the
+# app starts.
 PERSONAL_SOURCES: list[PersonalSource] = [booked_entries]
 
 
@@ -221,6 +243,7 @@ def _merge(entries: Iterable[Entry]) -> list[Entry]:
             seen,
             tentative=seen.tentative and entry.tentative,
             notes=seen.notes + tuple(n for n in entry.notes if n not in seen.notes),
+            roles=seen.roles + tuple(r for r in entry.roles if r not in seen.roles),
             changed_at=max(stamps) if stamps else None,
             revision=max(seen.revision, entry.revision),
         )
@@ -317,6 +340,8 @@ def _summary(entry: Entry) -> str:
     title = entry.event.title
     if entry.notes:
         title = f"{title}（{'、'.join(entry.notes)}）"
+    if entry.roles:
+        title = _("[Volunteer] %(roles)s · %(title)s", roles="、".join(entry.roles), title=title)
     if entry.event.is_cancelled:
         return _("Cancelled: %(title)s", title=title)
     if entry.tentative:
@@ -401,6 +426,13 @@ def reset_feed_token(user: User, *, now: datetime) -> str:
     row.created_at = now
     db.session.flush()
     return token
+
+
+def show_children(user: User, shown: bool) -> None:
+    """Record the parent's choice: their children's classes appear in their personal
+    feed by the child's first name (``shown``), or not at all."""
+    user.children_in_calendar = shown
+    db.session.flush()
 
 
 def feed_token_of(user: User) -> CalendarToken | None:

@@ -257,6 +257,25 @@ def honour_board(*, now: datetime) -> dict[str, list[BoardLine]]:
     return {name: top_by_hours(since, until) for name, (since, until) in _periods(now).items()}
 
 
+def minutes_by_event(event_ids: list[int]) -> dict[int, int]:
+    """The service minutes credited for shifts at each of the given events (credits and
+    their corrections), by event id, in one aggregate query — the dashboard's volunteer
+    hours."""
+    if not event_ids:
+        return {}
+    total = sa.func.sum(ServiceEntry.minutes)
+    rows = db.session.execute(
+        sa.select(Booking.event_id, total)
+        .join(ServiceEntry, ServiceEntry.booking_id == Booking.id)
+        .where(
+            Booking.event_id.in_(list(event_ids)),
+            ServiceEntry.kind.in_([EntryKind.SHIFT, EntryKind.CORRECTION]),
+        )
+        .group_by(Booking.event_id)
+    )
+    return {event_id: int(minutes or 0) for event_id, minutes in rows}
+
+
 def has_record(program: Program, user_id: int) -> bool:
     """Tell whether the person ever applied to ``program`` or has a service record."""
     applied = sa.exists().where(Membership.program_id == program.id, Membership.user_id == user_id)

@@ -6,12 +6,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import db
-from services import attendance, capacity, feeds
+from services import attendance, capacity, feeds, youth
 from services import booking as booking_service
 from services.dates import now_utc
 from services.errors import LinliError
 
 from ..common import ConfirmForm, flash_error, redirect_next
+from .forms import ChildrenInCalendarForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -73,7 +74,8 @@ def calendar():
         token = None  # replaced meanwhile (e.g. from another phone)
     response = make_response(render_template(
         "account/calendar.html", token=token, feed_token=feeds.feed_token_of(current_user),
-        reset_form=ConfirmForm(),
+        reset_form=ConfirmForm(), has_children=bool(youth.children_of(current_user)),
+        children_form=ChildrenInCalendarForm(show=current_user.children_in_calendar),
     ))
     # The page may carry the secret link: keep it out of every cache.
     response.headers["Cache-Control"] = "no-store"
@@ -96,3 +98,19 @@ def reset_calendar():
     else:
         flash(_("Here is your calendar link."), "success")
     return redirect(url_for(".calendar"))
+
+
+@bp.route("/calendar/children", methods=["POST"])
+@login_required
+def children_in_calendar():
+    """Choose whether my children's classes show in my calendar feed (by first name)."""
+    form = ChildrenInCalendarForm()
+    if not form.validate_on_submit():
+        abort(400)
+    feeds.show_children(current_user, form.show.data)
+    db.session.commit()
+    if form.show.data:
+        flash(_("Your children’s classes appear in your calendar with their first names."), "success")
+    else:
+        flash(_("Your children’s classes no longer appear in your calendar."), "success")
+    return redirect(url_for(".calendar", _anchor="children"))

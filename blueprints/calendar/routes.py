@@ -10,16 +10,13 @@ from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
-from models import Event, Program, ProgramKind
+from models import Event, Program
 from services import feeds
 from services.dates import now_utc
 
-bp = Blueprint("calendar", __name__, url_prefix="/calendar")
+from ..common import event_page
 
-# The page of one event, by the kind of its program; the feeds link every event to it.
-# Blueprints that give events of another kind a page add their endpoint here (it takes
-# ``event_id``); until then such events link to the home page.
-EVENT_PAGES: dict[ProgramKind, str] = {ProgramKind.LECTURE_SERIES: "lectures.detail"}
+bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
 # The UID domain when neither SITE_URL nor SERVER_NAME names the site (".invalid" is
 # reserved: it says "configure me" without ever meaning anyone else's domain).
@@ -49,11 +46,9 @@ def uid_domain() -> str:
 
 
 def event_url(event: Event) -> str:
-    """The absolute URL of the page that shows ``event``."""
-    endpoint = EVENT_PAGES.get(event.program.kind)
-    if endpoint and endpoint in current_app.view_functions:
-        return absolute_url(endpoint, event_id=event.id)
-    return absolute_url("main.index")
+    """The absolute URL of the page that shows ``event`` (see ``common.EVENT_PAGES``)."""
+    endpoint, values = event_page(event)
+    return absolute_url(endpoint, **values)
 
 
 def _links() -> feeds.FeedLinks:

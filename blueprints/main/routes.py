@@ -8,7 +8,7 @@ from models import Program, ProgramKind, db
 from services import lectures
 from services.dates import format_day, format_weekdays, format_when, now_utc
 
-from ..common import is_safe_next
+from ..common import event_page, is_safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -33,19 +33,11 @@ def weekdays_filter(days) -> str:
     return format_weekdays(days)
 
 
-# The page that shows an event, by the kind of program it belongs to.
-EVENT_PAGES = {
-    ProgramKind.LECTURE_SERIES: ("lectures.detail", "event_id"),
-    ProgramKind.TROUPE: ("troupes.event", "event_id"),
-    ProgramKind.YOUTH: ("youth.class_detail", "event_id"),
-}
-
-
 @bp.app_template_global()
 def event_url(event) -> str:
     """The URL of the page showing ``event`` (its program must be loaded)."""
-    endpoint, argument = EVENT_PAGES.get(event.program.kind, EVENT_PAGES[ProgramKind.LECTURE_SERIES])
-    return url_for(endpoint, **{argument: event.id})
+    endpoint, values = event_page(event)
+    return url_for(endpoint, **values)
 
 
 @bp.route("/")

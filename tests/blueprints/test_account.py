@@ -397,3 +397,24 @@ def test_the_reset_is_a_post_with_csrf(app, client):
 def test_my_bookings_links_to_the_calendar_page(client):
     login(client, make_user())
     assert 'href="/account/calendar"' in client.get("/account/bookings").get_data(as_text=True)
+
+
+def test_a_parent_chooses_whether_children_appear_in_their_calendar(client, now):
+    from tests.conftest import make_child
+
+    parent, other = make_user("王德顺"), make_user("赵秀英")
+    login(client, other)
+    assert 'id="children"' not in client.get("/account/calendar").get_data(as_text=True)  # no children
+    client.post("/auth/logout")
+    make_child(parent, "王小明")
+    login(client, parent)
+    html = client.get("/account/calendar").get_data(as_text=True)
+    assert 'id="children"' in html and re.search(r'<input[^>]*checked[^>]*id="show"|<input[^>]*id="show"[^>]*checked', html)
+
+    response = client.post("/account/calendar/children", data={})  # unticked
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account/calendar#children")
+    db.session.refresh(parent)
+    assert parent.children_in_calendar is False
+    client.post("/account/calendar/children", data={"show": "y"})
+    db.session.refresh(parent)
+    assert parent.children_in_calendar is True

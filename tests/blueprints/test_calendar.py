@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from urllib.parse import quote
 
 import icalendar
@@ -13,6 +13,7 @@ from ical.calendar_stream import IcsCalendarStream
 from models import ProgramKind, db
 from services import feeds, lectures
 from services.booking import book_seat, cancel_booking
+from services.dates import to_local
 from tests.conftest import login, make_event, make_program, make_user, make_venue
 
 
@@ -140,8 +141,7 @@ def test_feeds_of_every_program_kind(client, lecture, now):
     assert set(strict_events(response.data)) == {f"event-{show.id}@linli.invalid"}
     calendar = icalendar.Calendar.from_ical(response.data)
     assert str(calendar["X-WR-CALNAME"]) == "吕剧团"
-    # Events of kinds without a page of their own link to the home page for now.
-    assert str(calendar.walk("VEVENT")[0]["URL"]) == "http://localhost/"
+    assert str(calendar.walk("VEVENT")[0]["URL"]) == f"http://localhost/troupes/events/{show.id}"
 
 
 # --- links and UIDs --------------------------------------------------------------------------
@@ -295,3 +295,48 @@ def test_a_program_slug_never_breaks_the_download_header(client, now):
     response = client.get("/calendar/书画 \"笔会\".ics")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == 'inline; filename="-------.ics"'
+
+
+# --- every kind of program: links and subscribe buttons ---------------------------------------
+
+
+def test_a_feed_links_every_kind_of_event_to_a_page_that_answers(client, lecture, now):
+    from services import schedules, troupes
+    from tests.conftest import make_role, make_team, make_troupe, make_youth_program
+
+    talk = make_event(make_team(), capacity=0, cutoff=timedelta(0), title="学习宣讲", now=now)
+    make_role(talk, "主持", 1)
+    troupe = make_troupe(slug="lvju")
+    show = make_event(troupe, title="吕剧专场演出", now=now)
+    youth_class = make_event(make_youth_program(slug="songdu"), title="经典诗文诵读", now=now)
+    body = client.get("/calendar/all.ics").data
+    urls = {str(v["UID"]): str(v["URL"]) for v in icalendar.Calendar.from_ical(body).walk("VEVENT")}
+    expected = {
+        lecture: f"/lectures/{lecture.id}", talk: f"/lecture-team/events/{talk.id}",
+        show: f"/troupes/events/{show.id}", youth_class: f"/youth/classes/{youth_class.id}",
+    }
+    assert urls == {f"event-{e.id}@linli.invalid": f"http://localhost{path}" for e, path in expected.items()}
+    for path in expected.values():
+        assert client.get(path).status_code == 200, path
+
+    # A rehearsal is for members: no public feed or download has it, its page still answers.
+    first = to_local(now).date() + timedelta(days=1)
+    rehearsal = troupes.add_rehearsals(troupe, schedules.WeeklyPlan(
+        title="排练", weekdays=frozenset({first.weekday()}), start_time=time(9), end_time=time(11),
+        first_day=first, last_day=first,
+    ), now=now).events[0]
+    db.session.commit()
+    assert f"event-{rehearsal.id}@linli.invalid" not in strict_events(client.get("/calendar/lvju.ics").data)
+    assert client.get(f"/calendar/events/{rehearsal.id}.ics").status_code == 404
+    assert client.get(f"/troupes/events/{rehearsal.id}").status_code == 200
+
+
+def test_the_lecture_team_each_troupe_and_each_youth_program_offer_their_feed(client, now):
+    from tests.conftest import make_team, make_troupe, make_youth_program
+
+    make_team(), make_troupe(slug="lvju"), make_youth_program(slug="songdu")
+    for path, slug in (("/lecture-team/", "pugongying"), ("/troupes/lvju", "lvju"), ("/youth/songdu", "songdu")):
+        html = client.get(path).get_data(as_text=True)
+        assert f'id="subscribe-{slug}"' in html, path
+        assert f'href="webcal://localhost/calendar/{slug}.ics"' in html, path
+        assert client.get(f"/calendar/{slug}.ics").status_code == 200
