@@ -50,7 +50,8 @@ def _config(colors: tuple[str, ...], **options) -> dict:
     return dict(
         style=_style(*colors), js=[], disable_xml_declaration=True,
         width=420, height=340, legend_at_bottom=True, legend_at_bottom_columns=2,
-        truncate_legend=-1, margin=12, spacing=10, show_y_guides=True, **options,
+        truncate_legend=-1, margin=12, spacing=10, show_y_guides=True,
+        no_data_text=_("No events yet"), **options,
     )
 
 
