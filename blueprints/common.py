@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
+from wtforms import BooleanField, IntegerField
 
 from models import Event, Program, ProgramKind, Role
 
@@ -130,3 +130,41 @@ def event_page(event: Event) -> tuple[str, dict]:
     the home page for a kind without one."""
     endpoint = EVENT_PAGES.get(event.program.kind)
     return (endpoint, {"event_id": event.id}) if endpoint else ("main.index", {})
+
+
+class BookForm(FlaskForm):
+    """Book a seat; ``waitlist`` is set by the "join the waiting list" button."""
+
+    waitlist = BooleanField()
+
+
+def book_seat_and_redirect(event, book, detail_url: str):
+    """The one booking view: log in first (coming back to ``detail_url``), check the form,
+    call ``book(event, user, now=, waitlist=)``, commit and say what happened."""
+    from flask_babel import gettext as _
+
+    from models import db
+    from services.capacity import waitlist_position
+    from services.dates import now_utc
+    from services.errors import LinliError
+
+    if not current_user.is_authenticated:
+        # Back to the event after logging in: the booking URL itself only takes POSTs.
+        flash(_("Please log in to continue."), "info")
+        return redirect(url_for("auth.login", next=detail_url))
+    form = BookForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        booking = book(event, current_user, now=now_utc(), waitlist=form.waitlist.data)
+    except LinliError as error:
+        db.session.rollback()
+        flash_error(error)
+        return redirect(detail_url)
+    position = waitlist_position(booking)
+    db.session.commit()
+    if booking.is_confirmed:
+        flash(_("Your seat is booked. Ticket number: %(code)s", code=booking.display_code), "success")
+    else:
+        flash(_("You are on the waiting list, number %(position)s. If a seat frees up, it is yours automatically.", position=position), "info")
+    return redirect(detail_url)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField,
+    DateField, SelectField, StringField, TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -20,13 +20,6 @@ EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 def _sane_date(form, field):
     if field.data and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
         raise ValidationError(_l("Please choose a date between the years 2000 and 2100."))
-
-
-class BookForm(FlaskForm):
-    """Book a seat; ``waitlist`` is set by the "join the waiting list" button."""
-
-    waitlist = BooleanField()
-    next = HiddenField()
 
 
 def _choice_int(value):

@@ -15,8 +15,10 @@ from services import capacity, lectures
 from services.dates import local_datetime, now_utc, to_local
 from services.errors import LinliError, ShiftsOverlapAfterMove
 
-from ..common import ConfirmForm, flash_error, page_arg, require_organizer_of, role_required
-from .forms import BookForm, CancelLectureForm, LectureForm, TermForm
+from ..common import (
+    BookForm, ConfirmForm, book_seat_and_redirect, flash_error, page_arg, require_organizer_of, role_required,
+)
+from .forms import CancelLectureForm, LectureForm, TermForm
 
 bp = Blueprint("lectures", __name__, url_prefix="/lectures")
 
@@ -78,26 +80,7 @@ def detail(event_id: int):
 def book(event_id: int):
     """Book a seat, or join the waiting list when the lecture is full."""
     event = get_lecture_or_404(event_id)
-    if not current_user.is_authenticated:
-        # Back to the lecture after logging in: the booking URL itself only takes POSTs.
-        flash(_("Please log in to continue."), "info")
-        return redirect(url_for("auth.login", next=url_for(".detail", event_id=event.id)))
-    form = BookForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        booking = booking_service.book_seat(event, current_user, now=now_utc(), waitlist=form.waitlist.data)
-    except LinliError as error:
-        db.session.rollback()
-        flash_error(error)
-        return redirect(url_for(".detail", event_id=event_id))
-    position = capacity.waitlist_position(booking)
-    db.session.commit()
-    if booking.is_confirmed:
-        flash(_("Your seat is booked. Ticket number: %(code)s", code=booking.display_code), "success")
-    else:
-        flash(_("You are on the waiting list, number %(position)s. If a seat frees up, it is yours automatically.", position=position), "info")
-    return redirect(url_for(".detail", event_id=event_id))
+    return book_seat_and_redirect(event, booking_service.book_seat, url_for(".detail", event_id=event.id))
 
 
 # --- organizers ---------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from services.accounts import is_valid_phone, normalize_phone
@@ -116,10 +116,3 @@ class CancelEventForm(FlaskForm):
         validators=[DataRequired(_l("Please give a reason.")), Length(max=200, message=_l("At most 200 characters."))],
         render_kw={"maxlength": 200},
     )
-
-
-class BookForm(FlaskForm):
-    """Book a seat at a performance; ``waitlist`` is set by the waiting-list button."""
-
-    waitlist = BooleanField()
-    next = HiddenField()

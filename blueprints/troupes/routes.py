@@ -12,10 +12,10 @@ from services import capacity, schedules, troupes
 from services.dates import local_datetime, now_utc
 from services.errors import LinliError
 
-from ..common import ConfirmForm, flash_error, redirect_next, require_organizer_of
+from ..common import BookForm, ConfirmForm, book_seat_and_redirect, flash_error, redirect_next, require_organizer_of
 from ..weekly_forms import chosen_venue
 from .forms import (
-    ApplyForm, BookForm, CancelEventForm, DeclineForm, LeaderForm, PerformanceForm,
+    ApplyForm, CancelEventForm, DeclineForm, LeaderForm, PerformanceForm,
     RehearsalScheduleForm, SettingsForm,
 )
 
@@ -156,26 +156,10 @@ def event(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/book", methods=["POST"])
-@login_required
 def book(event_id: int):
     """Book a seat at a performance, or join its waiting list."""
     event = get_event_or_404(event_id)
-    form = BookForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        booking = troupes.book_performance(event, current_user, now=now_utc(), waitlist=form.waitlist.data)
-    except LinliError as error:
-        db.session.rollback()
-        flash_error(error)
-        return redirect(url_for(".event", event_id=event_id))
-    position = capacity.waitlist_position(booking)
-    db.session.commit()
-    if booking.is_confirmed:
-        flash(_("Your seat is booked. Ticket number: %(code)s", code=booking.display_code), "success")
-    else:
-        flash(_("You are on the waiting list, number %(position)s. If a seat frees up, it is yours automatically.", position=position), "info")
-    return redirect(url_for(".event", event_id=event_id))
+    return book_seat_and_redirect(event, troupes.book_performance, url_for(".event", event_id=event.id))
 
 
 # --- leaders and organizers ---------------------------------------------------------
