@@ -4,17 +4,19 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import Role, User, db
+from models import LoginFailure, Role, User, db
 
 from .db import begin_write
-from .errors import PhoneTaken
+from .errors import PhoneTaken, TooManyLoginAttempts
 
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 PHONE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
 
 # Compared against when the phone number is unknown, so a login takes as long either way.
@@ -102,15 +104,34 @@ def create_unclaimed_account(*, phone: str, display_name: str, now: datetime) ->
     return user
 
 
-def authenticate(phone: str, password: str) -> User | None:
-    """The active account matching ``phone`` and ``password``, or None."""
+def authenticate(
+    phone: str, password: str, *, now: datetime, limit: int = LOGIN_FAILURE_LIMIT,
+    window: timedelta = LOGIN_FAILURE_WINDOW,
+) -> User | None:
+    """The active account matching ``phone`` and ``password``, or None (the failure is
+    recorded: commit it).
+
+    :raises TooManyLoginAttempts: after ``limit`` failures for the number within
+        ``window``, until the oldest of them is older than ``window`` — even with the
+        right password, so guessing can't go on.
+    """
+    recent = db.session.execute(
+        sa.select(LoginFailure.failed_at)
+        .where(LoginFailure.phone == phone, LoginFailure.failed_at > now - window)
+        .order_by(LoginFailure.failed_at.desc())
+        .limit(limit)
+    ).scalars().all()
+    if len(recent) >= limit:
+        raise TooManyLoginAttempts(when=recent[-1] + window)
     user = find_by_phone(phone)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not user.check_password(password) or not user.is_active:
-        return None
-    return user
+    elif user.check_password(password) and user.is_active:
+        return user
+    begin_write()  # after the slow hash check, as in registration
+    db.session.add(LoginFailure(phone=phone, failed_at=now))
+    db.session.flush()
+    return None
 
 
 def set_roles(user: User, roles: set[Role]) -> None:

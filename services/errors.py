@@ -74,6 +74,10 @@ class AccountError(LinliError):
     """A registration or account change the rules refuse."""
 
 
+class TooManyLoginAttempts(AccountError):
+    message = _l("Too many wrong passwords for this number. Please try again after %(when)s.")
+
+
 class PhoneTaken(AccountError):
     message = _l("This mobile number is already registered. Please log in instead.")
 

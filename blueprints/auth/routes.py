@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from models import db
 from services import accounts
 from services.dates import now_utc
-from services.errors import PhoneTaken
+from services.errors import PhoneTaken, TooManyLoginAttempts
 
 from ..common import ConfirmForm, defer_write_lock, redirect_next
 from .forms import LoginForm, RegisterForm
@@ -52,10 +52,17 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = accounts.authenticate(form.phone.data, form.password.data)
-        if user is None:
-            form.password.errors.append(_("The mobile number or password is wrong."))
+        try:
+            user = accounts.authenticate(form.phone.data, form.password.data, now=now_utc())
+        except TooManyLoginAttempts as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
+            user = None
         else:
+            db.session.commit()  # keeps the record of a failed attempt
+            if user is None:
+                form.password.errors.append(_("The mobile number or password is wrong."))
+        if user is not None:
             login_user(user, remember=form.remember.data)
             flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
             return redirect_next("lectures.index")

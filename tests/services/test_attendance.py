@@ -347,8 +347,8 @@ def test_walk_ins_are_matched_by_phone_or_get_an_account_they_can_claim(app, now
     stranger = accounts.find_by_phone("13600000103")
     assert stranger.display_name == "王德顺" and not accounts.is_claimed(stranger)
     assert stranger.roles == {Role.RESIDENT}
-    assert accounts.authenticate("13600000103", "") is None
-    assert accounts.authenticate("13600000103", stranger.password_hash) is None
+    assert accounts.authenticate("13600000103", "", now=now) is None
+    assert accounts.authenticate("13600000103", stranger.password_hash, now=now) is None
 
     roster = attendance.roster(event, now=now)
     kinds = {row.name: row.kind for row in roster.rows}
@@ -359,7 +359,7 @@ def test_walk_ins_are_matched_by_phone_or_get_an_account_they_can_claim(app, now
     claimed = accounts.register_user(phone="13600000103", display_name="王德顺", password="my-secret-pw", now=now)
     db.session.commit()
     assert claimed.id == stranger.id and accounts.is_claimed(claimed)
-    assert accounts.authenticate("13600000103", "my-secret-pw").id == stranger.id
+    assert accounts.authenticate("13600000103", "my-secret-pw", now=now).id == stranger.id
     with pytest.raises(PhoneTaken):
         accounts.register_user(phone="13600000103", display_name="冒名", password="another-pw-1", now=now)
     db.session.rollback()
