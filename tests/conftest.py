@@ -2,15 +2,22 @@
 
 The database is a fresh SQLite file per test, or — when ``TEST_DATABASE_URL`` names a
 PostgreSQL database — that database, emptied after each test.
+
+``LINLI_TEST_CLOCK`` (an ISO moment with its offset, e.g. ``2027-01-01T00:01+08:00``) starts
+every test's clock at that moment, ticking on from there: CI runs the suite at the first
+minute of a month and of a year, so a test that quietly assumes "today" is mid-month fails
+there. A test that needs a particular day moves the clock itself with time-machine's
+``time_machine`` fixture.
 """
 from __future__ import annotations
 
 import itertools
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask.testing import FlaskClient
 
 from app import create_app
@@ -19,6 +26,7 @@ from services import lectures, shifts
 from services.dates import now_utc
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_CLOCK = os.environ.get("LINLI_TEST_CLOCK")
 PASSWORD = "correct horse battery"
 _phones = itertools.count(1)
 _schema_ready = False
@@ -45,6 +53,16 @@ class RequestScopedClient(FlaskClient):
         db.session.commit()
         db.session.expire_all()
         return response
+
+
+@pytest.fixture(autouse=True)
+def suite_clock():
+    """Start the test's clock at ``LINLI_TEST_CLOCK`` when it is set (see the module docstring)."""
+    if not TEST_CLOCK:
+        yield
+        return
+    with time_machine.travel(datetime.fromisoformat(TEST_CLOCK), tick=True):
+        yield
 
 
 @pytest.fixture

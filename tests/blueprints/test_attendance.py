@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import openpyxl
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from models import Attendance, AttendanceStatus, Booking, CheckInMethod, ProgramKind, Role, User, db
 from services import attendance, checkin
 from services.booking import book_seat
-from services.dates import now_utc, to_local
+from services.dates import LOCAL_TZ, now_utc, to_local
 from tests.conftest import login, make_event, make_program, make_user
 
 
@@ -436,7 +436,9 @@ def test_a_programs_attendance_over_a_date_range(client, organizer, program):
 # --- dashboard ------------------------------------------------------------------------------------
 
 
-def test_the_dashboard_draws_charts_with_the_numbers_beneath(client, organizer, program, count_queries):
+def test_the_dashboard_draws_charts_with_the_numbers_beneath(client, organizer, program, count_queries, time_machine):
+    # Mid-month, so that "three days ago" falls in the month the last row of the table shows.
+    time_machine.move_to(datetime(2026, 11, 18, 10, 0, tzinfo=LOCAL_TZ), tick=True)
     _past_lecture_with_attendance(program, organizer)
     login(client, organizer)
     with count_queries() as few:
