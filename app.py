@@ -24,8 +24,10 @@ HERE = Path(__file__).resolve().parent
 class DatabaseIdConverter(IntegerConverter):
     """``<int:…>`` in URLs, limited to what an integer column holds (larger ids are 404s)."""
 
+    MAX_ID = 2**31 - 1
+
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", self.MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -94,9 +96,19 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        if not user_id.isdigit():
+        """The person a session or remember cookie names, if it is still good: the account
+        is active and the cookie carries its current session version (``User.get_id``)."""
+        account, colon, version = user_id.partition(":")
+        if not colon:  # cookies from before session versions name the account alone
+            version = "1"
+        if not (account.isascii() and account.isdigit() and version.isascii() and version.isdigit()):
             return None
-        return db.session.get(User, int(user_id))
+        if int(account) > DatabaseIdConverter.MAX_ID:
+            return None
+        user = db.session.get(User, int(account))
+        if user is None or not user.is_active or user.session_version != int(version):
+            return None
+        return user
 
 
 def _register_hooks(app: Flask) -> None:

@@ -3,13 +3,14 @@ series and the venues where their events happen."""
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from . import db
-from .types import enum_column
+from .types import UTCDateTime, enum_column
 
 if TYPE_CHECKING:
     from .event import Event
@@ -102,7 +103,18 @@ class Venue(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    # Where it is: the building, the floor, the room (e.g. 文化服务中心 2 楼 201).
     address: Mapped[str] = mapped_column(sa.String(200), default="")
+    # How many people it seats: the default capacity of events held there (None: not known).
+    seats: Mapped[int | None] = mapped_column()
+    # Getting in: stairs, a lift, a ramp, which door is open in the evening.
+    access_notes: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    # A venue no longer used is retired, not deleted: past events still name it.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
 
     def __repr__(self) -> str:
         return f"<Venue {self.name}>"

@@ -32,6 +32,9 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(sa.String(40))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_active_account: Mapped[bool] = mapped_column(default=True)
+    # Part of the id kept in every session and remember cookie (see ``get_id``): raising it
+    # ends every session the person holds, on every device (services.accounts.end_all_sessions).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     # The parent's choice: their children's classes show in their personal calendar feed
     # by the child's first name (True), or not at all.
     children_in_calendar: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
@@ -70,6 +73,11 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot log in
         return self.is_active_account
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session and the remember cookie: the account and
+        its session version, so a raised version turns every older cookie away."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def masked_phone(self) -> str:

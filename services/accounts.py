@@ -134,6 +134,23 @@ def authenticate(
     return None
 
 
+def end_all_sessions(user: User) -> None:
+    """End every session and remember cookie the person holds, on every device.
+
+    Raises the person's session version with a guarded UPDATE, so two callers at once both
+    count; the cookies carry the old version and are turned away from the next request on
+    (see ``app._init_login``). A caller that keeps the person logged in where they are logs
+    them in again after committing.
+    """
+    begin_write()
+    db.session.execute(
+        sa.update(User).where(User.id == user.id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.flush()
+
+
 def set_roles(user: User, roles: set[Role]) -> None:
     """Give ``user`` exactly ``roles`` (a resident role is always kept)."""
     begin_write()
