@@ -22,6 +22,31 @@ def _phone_field() -> StringField:
     )
 
 
+def new_password_field(label=_l("Password")) -> PasswordField:
+    """The field where someone chooses a password: every form that sets one uses it, so
+    the rules for a good password live in one place."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("Please choose a password.")),
+            Length(min=8, max=128, message=_l("A password needs 8 to 128 characters.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def password_again_field(of: str = "password") -> PasswordField:
+    """The field that repeats the new password in the field named ``of``."""
+    return PasswordField(
+        _l("Password again"),
+        validators=[
+            DataRequired(_l("Please type the password again.")),
+            EqualTo(of, message=_l("The two passwords don't match.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class RegisterForm(FlaskForm):
     phone = _phone_field()
     display_name = StringField(
@@ -32,22 +57,8 @@ class RegisterForm(FlaskForm):
         ],
         render_kw={"autocomplete": "name", "maxlength": 20},
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(_l("Please choose a password.")),
-            Length(min=8, max=128, message=_l("A password needs 8 to 128 characters.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Password again"),
-        validators=[
-            DataRequired(_l("Please type the password again.")),
-            EqualTo("password", message=_l("The two passwords don't match.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field()
+    confirm = password_again_field()
     next = HiddenField()
 
 
