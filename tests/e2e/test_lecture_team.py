@@ -2,7 +2,7 @@
 and, after the talk, hours and points."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from models import Event, Role, ShiftRole, db
 from services import shifts
-from services.dates import now_utc, to_local
+from services.dates import LOCAL_TZ, now_utc, to_local
 from tests.conftest import make_member, make_talk, make_team, make_user
 
 from .test_journeys import log_in
@@ -18,7 +18,9 @@ from .test_journeys import log_in
 pytestmark = pytest.mark.e2e
 
 
-def test_a_new_volunteer_joins_signs_up_withdraws_and_later_sees_hours_and_points(live_server, phone, shot):
+def test_a_new_volunteer_joins_signs_up_withdraws_and_later_sees_hours_and_points(live_server, phone, shot, time_machine):
+    # Mid-month: the talk served "three hours ago" must count in this month's honour board.
+    time_machine.move_to(datetime(2026, 11, 18, 10, 0, tzinfo=LOCAL_TZ), tick=True)
     organizer = make_user("李秀兰", roles=(Role.RESIDENT, Role.ORGANIZER))
     team = make_team(organizers=[organizer])
     busy = make_talk(team, title="学习贯彻党的二十大精神", starts_in=timedelta(days=3),
