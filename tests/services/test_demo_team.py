@@ -2,7 +2,7 @@
 members and applicants, and past service credited."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -10,10 +10,12 @@ from models import (
     Booking, BookingStatus, EntryKind, Event, Membership, MembershipStatus, Quota, ServiceEntry, ShiftRole, db,
 )
 from services import demo, points, talks
-from services.dates import now_utc
+from services.dates import LOCAL_TZ, now_utc
 
 
-def test_the_demo_has_a_month_of_talks_members_and_credited_service(app):
+def test_the_demo_has_a_month_of_talks_members_and_credited_service(app, time_machine):
+    # Mid-year: the demo's past month of service falls in this year's honour board.
+    time_machine.move_to(datetime(2026, 11, 18, 10, 0, tzinfo=LOCAL_TZ), tick=True)
     logins = dict(demo.seed())
     db.session.commit()
     team = talks.team_program()
