@@ -66,9 +66,9 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("mark-no-shows")
     def mark_no_shows() -> None:
         """Write down the no-shows of events that have ended (safe to run again; for cron)."""
-        from services import attendance
+        from services import no_shows
         from services.dates import now_utc
 
-        written = attendance.mark_no_shows(now=now_utc())
+        written = no_shows.mark_no_shows(now=now_utc())
         db.session.commit()
         click.echo(f"{written} no-shows recorded.")

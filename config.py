@@ -31,7 +31,7 @@ class Defaults:
     # says: calendar apps send no cookies, and one body per feed keeps ETags stable.
     CALENDAR_LANGUAGE = "zh"
     # No-shows (爽约): NO_SHOW_LIMIT missed events within NO_SHOW_WINDOW_DAYS pause a
-    # person's booking for NO_SHOW_PAUSE_DAYS (see services/attendance.py).
+    # person's booking for NO_SHOW_PAUSE_DAYS (see services/no_shows.py).
     NO_SHOW_LIMIT = 3
     NO_SHOW_WINDOW_DAYS = 90
     NO_SHOW_PAUSE_DAYS = 30

@@ -9,7 +9,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from models import Booking, BookingStatus, Event, ShiftRole, User, db
 
-from . import attendance, capacity
+from . import capacity, no_shows
 from .db import begin_write
 from .errors import (
     BookingClosed, BookingError, BookingNotOpen, CancellationClosed, EventCancelled, EventStarted,
@@ -53,7 +53,7 @@ def book_seat(event: Event, user: User, *, now: datetime, waitlist: bool = False
     def check_window() -> None:
         db.session.refresh(event)  # under the quota lock: the organizer may just have cancelled
         ensure_bookable(event, now)
-        attendance.ensure_not_paused(user, now=now)
+        no_shows.ensure_not_paused(user, now=now)
 
     return capacity.request_places(
         quota_id=event.seat_quota_id, event_id=event.id, user=user, now=now, waitlist=waitlist,

@@ -9,7 +9,7 @@ from models import (
     AttendanceStatus, Booking, BookingStatus, Program, ProgramKind, Role, Series, User, Venue, db,
 )
 
-from . import accounts, attendance, booking, demo_team, demo_troupes_youth, lectures
+from . import accounts, attendance, booking, demo_team, demo_troupes_youth, lectures, no_shows
 from .capacity import set_capacity
 from .dates import local_datetime, now_utc, to_local
 
@@ -236,7 +236,7 @@ def _take_attendance(past_lectures, organizer: User, residents: list[User], *, n
         if index < 2:  # 褚卫东 came without booking
             attendance.add_walk_in(event, name=residents[11].display_name, phone=residents[11].phone,
                                    actor=organizer, now=start + timedelta(minutes=5))
-    attendance.mark_no_shows(now=now)
+    no_shows.mark_no_shows(now=now)
 
 
 def _today(program: Program, venue: Venue, residents: list[User], *, now) -> None:

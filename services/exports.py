@@ -21,8 +21,8 @@ from sqlalchemy.orm import joinedload
 
 from models import Event, EventStatus, Program, db
 
-from .attendance import Roster, RosterRow, rosters
 from .dates import local_datetime, to_local
+from .roster import Roster, RosterRow, rosters
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -25,7 +25,7 @@ from models import (
 
 from . import booking as booking_service
 from . import capacity, schedules
-from .attendance import RowKind
+from .roster import RowKind
 from .feeds import Entry, Window
 from .accounts import find_by_phone
 from .db import begin_write

@@ -1,6 +1,6 @@
 """Plugging each program's rules into the shared extension points.
 
-The calendar feeds, attendance and the dashboard each expose a hook that another area
+The calendar feeds, the rosters and the dashboard each expose a hook that another area
 fills: troupe rehearsals in personal feeds, troupe members on rehearsal rosters, the
 lecture team's served shifts as the dashboard's volunteer hours. They are connected here,
 in one place, by :func:`connect`, which ``app.create_app`` calls — so tests, the CLI and
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from models import ProgramKind
 
-from . import attendance, dashboard, feeds, points, troupes
+from . import dashboard, feeds, points, roster, troupes
 
 
 def connect() -> None:
     """Register every area's hooks; calling it again (one app per test) changes nothing."""
     if troupes.rehearsal_entries not in feeds.PERSONAL_SOURCES:
         feeds.PERSONAL_SOURCES.append(troupes.rehearsal_entries)
-    attendance.register_expected_source(ProgramKind.TROUPE, troupes.members_at_rehearsals)
+    roster.register_expected_source(ProgramKind.TROUPE, troupes.members_at_rehearsals)
     dashboard.register_volunteer_minutes(points.minutes_by_event)

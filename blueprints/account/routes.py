@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import db
-from services import attendance, capacity, feeds, youth
+from services import capacity, feeds, no_shows, roster, youth
 from services import booking as booking_service
 from services.dates import now_utc
 from services.errors import LinliError
@@ -30,9 +30,9 @@ def bookings():
     positions = capacity.waitlist_positions(upcoming)
     return render_template(
         "account/bookings.html", upcoming=upcoming, past=past, positions=positions, now=now,
-        cancel_form=ConfirmForm(), no_shows=attendance.no_show_record(current_user, now=now),
-        attended=attendance.attendance_of_bookings(upcoming + past),
-        taken=attendance.attendance_taken_at({b.event_id for b in past}),
+        cancel_form=ConfirmForm(), no_shows=no_shows.no_show_record(current_user, now=now),
+        attended=roster.attendance_of_bookings(upcoming + past),
+        taken=roster.attendance_taken_at({b.event_id for b in past}),
     )
 
 

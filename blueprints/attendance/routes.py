@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from models import AttendanceStatus, Event, Program, Role, db
 from services import attendance, checkin, dashboard, exports
+from services import roster as roster_service
 from services.dates import now_utc, to_local
 from services.errors import LinliError
 
@@ -81,13 +82,13 @@ def _search_query() -> str:
 def index():
     """Events to take attendance of: this week and the next two, with links to the rest."""
     now = now_utc()
-    programs = attendance.programs_organized_by(current_user)
-    events = attendance.events_to_take(programs, now=now)
+    programs = roster_service.programs_organized_by(current_user)
+    events = roster_service.events_to_take(programs, now=now)
     return render_template(
         "attendance/index.html", now=now, programs=programs,
         coming=[e for e in events if e.ends_at > now],
         past=list(reversed([e for e in events if e.ends_at <= now])),
-        checked_in=attendance.checked_in_counts(e.id for e in events),
+        checked_in=roster_service.checked_in_counts(e.id for e in events),
         opens=attendance.checkin_opens_at,
     )
 
@@ -98,15 +99,15 @@ def index():
 def _labels() -> dict:
     """What the roster's templates use to name statuses and ways of checking in."""
     return dict(
-        markable=attendance.MARKABLE, labels=attendance.STATUS_LABELS,
-        method_labels=attendance.METHOD_LABELS, not_yet=attendance.NOT_YET_LABEL,
+        markable=attendance.MARKABLE, labels=roster_service.STATUS_LABELS,
+        method_labels=roster_service.METHOD_LABELS, not_yet=roster_service.NOT_YET_LABEL,
     )
 
 
 def _render_roster(event: Event, *, ticket_form=None, walk_in_form=None, excuse_form=None,
                    excuse_key: str | None = None, status: int = 200):
     now = now_utc()
-    roster = attendance.roster(event, now=now)
+    roster = roster_service.roster(event, now=now)
     query = _search_query()
     return render_template(
         "attendance/roster.html", event=event, roster=roster, rows=roster.search(query),
@@ -134,7 +135,7 @@ def _after_mark(event: Event, marked: attendance.Marked, message: str, query: st
     """Answer a change on the roster: the new row as JSON for the page's script, or a
     redirect back to the row for a browser without it."""
     if _wants_json():
-        roster = attendance.roster(event, now=now_utc())
+        roster = roster_service.roster(event, now=now_utc())
         row = roster.row(marked.key)
         parts = dict(roster=roster, event=event, query=query, excuse_form=ExcuseForm(), excuse_key=None,
                      refusal=None, **_labels())
@@ -157,7 +158,7 @@ def _refused(event: Event, error: LinliError, key: str | None = None, query: str
 
 
 def _marked_message(marked: attendance.Marked) -> str:
-    label = attendance.STATUS_LABELS[marked.attendance.status]
+    label = roster_service.STATUS_LABELS[marked.attendance.status]
     if not marked.changed:
         return _("%(name)s was already marked: %(status)s.", name=marked.name, status=label)
     return _("%(name)s: %(status)s.", name=marked.name, status=label)
@@ -283,7 +284,7 @@ def _send(data: bytes, fmt: str, *parts: str):
 def export_event(event_id: int, fmt: str):
     """The event's attendance as a CSV or Excel file."""
     event = organized_event_or_404(event_id)
-    table = exports.event_table(attendance.roster(event, now=now_utc()))
+    table = exports.event_table(roster_service.roster(event, now=now_utc()))
     data = exports.to_csv(table) if fmt == "csv" else exports.to_xlsx([table])
     return _send(data, fmt, _("attendance"), to_local(event.starts_at).strftime("%Y-%m-%d"), event.title)
 
@@ -323,7 +324,7 @@ def export_program(slug: str):
 def dashboard_page():
     """Per program and month: events held, seats, bookings, attendance and no-show rates."""
     now = now_utc()
-    programs = attendance.programs_organized_by(current_user)
+    programs = roster_service.programs_organized_by(current_user)
     months = request.args.get("months", 6, type=int)
     if months not in DASHBOARD_MONTHS:
         months = 6
@@ -355,7 +356,7 @@ def screen(event_id: int):
     seconds = checkin.seconds_to_next_slot(now)
     response = current_app.make_response(render_template(
         "attendance/screen.html", event=event, refusal=refusal, url=url, svg=svg, seconds=seconds,
-        checked_in=attendance.checked_in_counts([event.id]).get(event.id, 0), now=now,
+        checked_in=roster_service.checked_in_counts([event.id]).get(event.id, 0), now=now,
     ))
     # Reload when the code changes (the page's script does it sooner and smoother).
     response.headers["Refresh"] = str(seconds if refusal is None else checkin.SLOT_SECONDS)

@@ -11,7 +11,8 @@ from models import (
     Attendance, AttendanceChange, AttendanceStatus, Booking, BookingStatus, CheckInMethod, ProgramKind,
     Quota, Role, db,
 )
-from services import accounts, attendance, capacity, checkin
+from services import accounts, attendance, capacity, checkin, no_shows
+from services import roster as roster_service
 from services.booking import book_seat
 from services.dates import now_utc
 from services.errors import (
@@ -350,9 +351,9 @@ def test_walk_ins_are_matched_by_phone_or_get_an_account_they_can_claim(app, now
     assert accounts.authenticate("13600000103", "", now=now) is None
     assert accounts.authenticate("13600000103", stranger.password_hash, now=now) is None
 
-    roster = attendance.roster(event, now=now)
+    roster = roster_service.roster(event, now=now)
     kinds = {row.name: row.kind for row in roster.rows}
-    assert kinds == {"张桂芳": attendance.RowKind.SEAT, "刘建华": attendance.RowKind.WALK_IN, "王德顺": attendance.RowKind.WALK_IN}
+    assert kinds == {"张桂芳": roster_service.RowKind.SEAT, "刘建华": roster_service.RowKind.WALK_IN, "王德顺": roster_service.RowKind.WALK_IN}
     assert roster.counts.walk_ins == 2 and roster.counts.present == 3
     assert new.key == f"u{stranger.id}"
 
@@ -382,14 +383,14 @@ def test_the_roster_covers_every_quota_of_the_event_and_registered_sources(app, 
     db.session.commit()
 
     def troupe_members(events):
-        return {e.id: [(member, attendance.RowKind.MEMBER)] for e in events}
+        return {e.id: [(member, roster_service.RowKind.MEMBER)] for e in events}
 
-    wired = attendance._EXPECTED_SOURCES.get(ProgramKind.TROUPE)
-    attendance.register_expected_source(ProgramKind.TROUPE, troupe_members)
+    wired = roster_service._EXPECTED_SOURCES.get(ProgramKind.TROUPE)
+    roster_service.register_expected_source(ProgramKind.TROUPE, troupe_members)
     try:
-        roster = attendance.roster(event, now=now)
+        roster = roster_service.roster(event, now=now)
         assert {(row.name, row.kind) for row in roster.rows} == {
-            ("甲", attendance.RowKind.SEAT), ("乙", attendance.RowKind.VOLUNTEER), ("丙", attendance.RowKind.MEMBER),
+            ("甲", roster_service.RowKind.SEAT), ("乙", roster_service.RowKind.VOLUNTEER), ("丙", roster_service.RowKind.MEMBER),
         }
         attendance.mark_person(event, member.id, AttendanceStatus.LATE, actor=organizer, now=now)
         db.session.commit()
@@ -398,17 +399,17 @@ def test_the_roster_covers_every_quota_of_the_event_and_registered_sources(app, 
         with pytest.raises(NotOnRoster):
             attendance.mark_person(event, outsider.id, AttendanceStatus.PRESENT, actor=organizer, now=now)
         db.session.rollback()
-        roster = attendance.roster(event, now=now)
+        roster = roster_service.roster(event, now=now)
         assert roster.row(f"u{member.id}").status is AttendanceStatus.LATE
         assert roster.counts.expected == 3 and roster.counts.late == 1 and roster.counts.not_yet == 2
     finally:
-        attendance.register_expected_source(ProgramKind.TROUPE, wired)
+        roster_service.register_expected_source(ProgramKind.TROUPE, wired)
 
 
 def test_search_finds_people_by_name_or_the_last_four_digits(app, now):
     event = make_event(starts_in=timedelta(minutes=10))
     book(event, make_user("张桂芳", phone="13600001234"), make_user("张建国", phone="13600005678"), make_user("刘建华", phone="13600009999"))
-    roster = attendance.roster(event, now=now)
+    roster = roster_service.roster(event, now=now)
     assert [r.name for r in roster.search("张")] == ["张建国", "张桂芳"]
     assert [r.name for r in roster.search("建")] == ["刘建华", "张建国"]
     assert [r.name for r in roster.search("1234")] == ["张桂芳"]
@@ -432,21 +433,21 @@ def test_unmarked_bookings_become_no_shows_only_where_attendance_was_taken(app, 
     attendance.mark_booking(taken, bookings[0].id, AttendanceStatus.PRESENT, actor=organizer, now=now)
     db.session.commit()
 
-    roster = attendance.roster(taken, now=now)
+    roster = roster_service.roster(taken, now=now)
     assert [row.name for row in roster.rows if row.is_no_show] == ["丙", "乙"]
-    assert not any(row.is_no_show for row in attendance.roster(untaken, now=now).rows)
-    assert len(attendance.no_show_record(missed, now=now).missed) == 1
+    assert not any(row.is_no_show for row in roster_service.roster(untaken, now=now).rows)
+    assert len(no_shows.no_show_record(missed, now=now).missed) == 1
 
-    assert attendance.mark_no_shows(now=now) == 2
+    assert no_shows.mark_no_shows(now=now) == 2
     db.session.commit()
-    assert attendance.mark_no_shows(now=now) == 0  # idempotent
+    assert no_shows.mark_no_shows(now=now) == 0  # idempotent
     auto = [r for r in rows_of(taken) if r.method is CheckInMethod.AUTOMATIC]
     assert {r.status for r in auto} == {AttendanceStatus.ABSENT} and {r.updated_by_id for r in auto} == {None}
     assert all(c.actor_id is None for c in changes_of(taken) if c.method is CheckInMethod.AUTOMATIC)
 
     attendance.excuse(taken, bookings[2].id, "住院", actor=organizer, now=now)
     db.session.commit()
-    roster = attendance.roster(taken, now=now)
+    roster = roster_service.roster(taken, now=now)
     assert [row.name for row in roster.rows if row.is_no_show] == ["乙"]
     assert roster.row(f"b{bookings[2].id}").attendance.excuse_reason == "住院"
     assert roster.counts.excused == 1 and roster.counts.no_shows == 1 and roster.counts.present == 1
@@ -495,10 +496,10 @@ def test_three_no_shows_in_90_days_pause_booking_for_30_days(app, now):
     resident = make_user("王德顺")
     t3 = now - timedelta(days=1)
     miss(resident, organizer, program, [t3 - timedelta(days=60), t3 - timedelta(days=30)], now)
-    assert not attendance.no_show_record(resident, now=now).is_paused  # two: not yet
+    assert not no_shows.no_show_record(resident, now=now).is_paused  # two: not yet
 
     miss(resident, organizer, program, [t3], now)
-    record = attendance.no_show_record(resident, now=now)
+    record = no_shows.no_show_record(resident, now=now)
     assert record.paused_until == t3 + timedelta(days=30) and len(record.missed) == 3
 
     coming = make_event(program, starts_in=timedelta(days=60), now=now)
@@ -527,8 +528,8 @@ def test_a_no_show_exactly_90_days_before_the_third_no_longer_counts(app, now):
     t3 = now - timedelta(days=2)
     miss(on_the_edge, organizer, program, [t3 - timedelta(days=90), t3 - timedelta(days=10), t3], now)
     miss(just_inside, organizer, program, [t3 - timedelta(days=90) + timedelta(seconds=1), t3 - timedelta(days=10), t3], now)
-    assert not attendance.no_show_record(on_the_edge, now=now).is_paused
-    assert attendance.no_show_record(just_inside, now=now).paused_until == t3 + timedelta(days=30)
+    assert not no_shows.no_show_record(on_the_edge, now=now).is_paused
+    assert no_shows.no_show_record(just_inside, now=now).paused_until == t3 + timedelta(days=30)
 
 
 def test_the_pause_runs_30_days_from_the_no_show_that_reached_the_limit(app, now):
@@ -537,11 +538,11 @@ def test_the_pause_runs_30_days_from_the_no_show_that_reached_the_limit(app, now
     resident = make_user()
     t3 = now - timedelta(days=29, hours=23)
     miss(resident, organizer, program, [t3 - timedelta(days=20), t3 - timedelta(days=10), t3], now)
-    assert attendance.no_show_record(resident, now=now).paused_until == t3 + timedelta(days=30)
+    assert no_shows.no_show_record(resident, now=now).paused_until == t3 + timedelta(days=30)
     # Later the first no-show leaves the 90-day window; the pause that began stays as it was.
     later = t3 + timedelta(days=30) - timedelta(seconds=1)
-    assert attendance.no_show_record(resident, now=later).paused_until == t3 + timedelta(days=30)
-    assert not attendance.no_show_record(resident, now=t3 + timedelta(days=30)).is_paused
+    assert no_shows.no_show_record(resident, now=later).paused_until == t3 + timedelta(days=30)
+    assert not no_shows.no_show_record(resident, now=t3 + timedelta(days=30)).is_paused
 
 
 def test_two_bookings_missed_at_one_event_are_one_no_show(app, now):
@@ -554,7 +555,7 @@ def test_two_bookings_missed_at_one_event_are_one_no_show(app, now):
     db.session.commit()
     capacity.request_places(quota_id=extra.id, event_id=event.id, user=resident, now=now)
     db.session.commit()
-    assert len(attendance.no_show_record(resident, now=now).missed) == 1
+    assert len(no_shows.no_show_record(resident, now=now).missed) == 1
 
 
 def test_excusing_a_no_show_lifts_the_pause(app, now):
@@ -563,12 +564,12 @@ def test_excusing_a_no_show_lifts_the_pause(app, now):
     resident = make_user()
     missed = miss(resident, organizer, program, [now - timedelta(days=d) for d in (30, 20, 10)], now)
     coming = make_event(program, starts_in=timedelta(days=5), now=now)
-    assert attendance.no_show_record(resident, now=now).is_paused
+    assert no_shows.no_show_record(resident, now=now).is_paused
 
     event, booking = missed[1]
     attendance.excuse(event, booking.id, "社区组织体检，提前请过假", actor=organizer, now=now)
     db.session.commit()
-    assert not attendance.no_show_record(resident, now=now).is_paused
+    assert not no_shows.no_show_record(resident, now=now).is_paused
     assert book_seat(coming, resident, now=now).is_confirmed
     db.session.commit()
 
@@ -580,7 +581,7 @@ def test_the_limits_come_from_the_configuration(app, now):
     resident = make_user()
     t2 = now - timedelta(days=1)
     miss(resident, organizer, program, [t2 - timedelta(days=9), t2], now)
-    record = attendance.no_show_record(resident, now=now)
+    record = no_shows.no_show_record(resident, now=now)
     assert record.paused_until == t2 + timedelta(days=7)
     with force_locale("zh"):
         assert "10" in str(record.refusal())
@@ -594,8 +595,8 @@ def test_waiting_list_and_cancelled_bookings_are_never_no_shows(app, now):
     book(event, waiting, waitlist=True)
     attendance.mark_booking(event, booking.id, AttendanceStatus.PRESENT, actor=organizer, now=now)
     db.session.commit()
-    assert attendance.no_show_record(waiting, now=now).missed == []
-    assert attendance.mark_no_shows(now=now) == 0
+    assert no_shows.no_show_record(waiting, now=now).missed == []
+    assert no_shows.mark_no_shows(now=now) == 0
     status = db.session.execute(sa.select(Booking.status).where(Booking.user_id == waiting.id)).scalar_one()
     assert status is BookingStatus.WAITLISTED
 
@@ -606,13 +607,13 @@ def test_the_demo_has_attendance_to_look_at(app, now):
     demo.seed()
     db.session.commit()
     admin = accounts.find_by_phone("13800000000")
-    [wenshi] = [p for p in attendance.programs_organized_by(admin) if p.slug == "wenshi-jiangtang"]
+    [wenshi] = [p for p in roster_service.programs_organized_by(admin) if p.slug == "wenshi-jiangtang"]
     [figures] = dashboard.monthly_figures([wenshi], now=now, months=6)
     totals = {name: sum(getattr(m, name) for m in figures.months) for name in ("events_held", "attended", "no_shows", "excused", "walk_ins")}
     assert totals == {"events_held": 4, "attended": 35, "no_shows": 2, "excused": 1, "walk_ins": 2}
-    assert attendance.mark_no_shows(now=now) == 0  # the demo wrote them down already
-    today = [e for e in attendance.events_to_take([wenshi], now=now) if e.title.startswith("今日加场")]
-    roster = attendance.roster(today[0], now=now)
+    assert no_shows.mark_no_shows(now=now) == 0  # the demo wrote them down already
+    today = [e for e in roster_service.events_to_take([wenshi], now=now) if e.title.startswith("今日加场")]
+    roster = roster_service.roster(today[0], now=now)
     assert attendance.roster_refusal(today[0], now) is None and roster.counts.checked_in == 2
 
 

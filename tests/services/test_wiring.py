@@ -8,7 +8,8 @@ from datetime import time, timedelta
 import pytest
 
 from models import AttendanceStatus, OutcomeStatus, Role, TroupeMembershipStatus, db
-from services import attendance, capacity, dashboard, feeds, points, schedules, troupes, youth
+from services import attendance, capacity, dashboard, feeds, no_shows, points, schedules, troupes, youth
+from services import roster as roster_service
 from services.booking import book_seat
 from services.dates import local_datetime, to_local
 from tests.conftest import (
@@ -70,7 +71,7 @@ def test_create_app_connects_every_hook_once(app):
 
     wiring.connect()  # a second app (or a second call) adds nothing twice
     assert feeds.PERSONAL_SOURCES.count(troupes.rehearsal_entries) == 1
-    assert attendance._EXPECTED_SOURCES[troupes.ProgramKind.TROUPE] is troupes.members_at_rehearsals
+    assert roster_service._EXPECTED_SOURCES[troupes.ProgramKind.TROUPE] is troupes.members_at_rehearsals
     assert dashboard._volunteer_minutes is points.minutes_by_event
 
 
@@ -131,17 +132,17 @@ def test_members_are_expected_at_rehearsals_they_belonged_to_the_troupe_for(app,
     events = [*rehearsals, show]
     assert {e.program.kind for e in events} == {troupes.ProgramKind.TROUPE}  # loaded, as a roster has them
     with count_queries() as statements:
-        expected = attendance.expected_without_booking(events)
+        expected = roster_service.expected_without_booking(events)
     assert len(statements) == 1
     names = {event_id: {user.display_name for user, _kind in people} for event_id, people in expected.items()}
     assert all(names[e.id] == {"王德顺", "孙建国"} for e in past)
     assert all(names[e.id] == {"王德顺", "赵秀英"} for e in coming)
     assert show.id not in names
-    assert {kind for people in expected.values() for _u, kind in people} == {attendance.RowKind.MEMBER}
+    assert {kind for people in expected.values() for _u, kind in people} == {roster_service.RowKind.MEMBER}
 
-    roster = attendance.roster(coming[0], now=cut)
+    roster = roster_service.roster(coming[0], now=cut)
     assert {(row.name, row.kind) for row in roster.rows} == {
-        ("王德顺", attendance.RowKind.MEMBER), ("赵秀英", attendance.RowKind.MEMBER),
+        ("王德顺", roster_service.RowKind.MEMBER), ("赵秀英", roster_service.RowKind.MEMBER),
     }
 
 
@@ -234,8 +235,8 @@ def test_missed_volunteer_shifts_do_not_pause_booking_but_missed_seats_do(app, n
         db.session.commit()
         attendance.mark_booking(event, came.id, AttendanceStatus.PRESENT, actor=organizer, now=event.ends_at)
         db.session.commit()
-        assert attendance.roster(event, now=now).counts.no_shows == 1  # still a no-show on the roster
-    assert not attendance.no_show_record(volunteer, now=now).is_paused
+        assert roster_service.roster(event, now=now).counts.no_shows == 1  # still a no-show on the roster
+    assert not no_shows.no_show_record(volunteer, now=now).is_paused
 
     for days in (9, 8, 7):  # the same person missing seats is paused as before
         event = make_event(program, starts_in=timedelta(days=-days), now=now)
@@ -244,7 +245,7 @@ def test_missed_volunteer_shifts_do_not_pause_booking_but_missed_seats_do(app, n
         db.session.commit()
         attendance.mark_booking(event, came.id, AttendanceStatus.PRESENT, actor=organizer, now=event.ends_at)
         db.session.commit()
-    assert attendance.no_show_record(volunteer, now=now).is_paused
+    assert no_shows.no_show_record(volunteer, now=now).is_paused
 
 
 def test_troupe_memberships_left_keep_their_status(app, now):
