@@ -46,7 +46,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has people.")
     def seed_demo(if_empty: bool) -> None:
         """Fill the database with a believable demo community."""
-        from services import demo
+        import demo
         from services.db import begin_write
 
         begin_write()

@@ -52,7 +52,7 @@ START_MARKER = "<!-- bench:start -->"
 END_MARKER = "<!-- bench:end -->"
 HOST = "127.0.0.1"
 SECRET_KEY = "linli-bench-not-secret"
-PASSWORD = "linli-demo-2026"  # services/demo.py: DEMO_PASSWORD
+PASSWORD = "linli-demo-2026"  # demo/__init__.py: DEMO_PASSWORD
 RESIDENT = "13900000001"  # the demo resident with bookings
 # More demo residents, one per concurrent writer, so writers don't share a booking.
 WRITERS = [RESIDENT] + [f"139000000{n:02d}" for n in range(2, 13)]

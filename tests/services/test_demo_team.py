@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from models import (
     Booking, BookingStatus, EntryKind, Event, Membership, MembershipStatus, Quota, ServiceEntry, ShiftRole, db,
 )
-from services import demo, points, talks
+import demo
+from services import points, talks
 from services.dates import LOCAL_TZ, now_utc
 
 

@@ -1,4 +1,8 @@
-"""A believable demo community, built from the community's own report and glossary."""
+"""A believable demo community, built from the community's own report and glossary.
+
+Demo data is not a rule: this package sits beside the CLI (``flask --app app seed-demo``)
+and builds the community through the services, as an office would through the site.
+``team`` seeds the lecture team, ``troupes_youth`` the troupes and youth programs."""
 from __future__ import annotations
 
 from datetime import date, time, timedelta
@@ -9,9 +13,12 @@ from models import (
     AttendanceStatus, Booking, BookingStatus, Program, ProgramKind, Role, Series, User, Venue, db,
 )
 
-from . import accounts, attendance, booking, demo_team, demo_troupes_youth, lectures, no_shows
-from .capacity import set_capacity
-from .dates import local_datetime, now_utc, to_local
+from services import accounts, attendance, booking, lectures, no_shows
+from services.capacity import set_capacity
+from services.dates import local_datetime, now_utc, to_local
+
+from . import team as demo_team
+from . import troupes_youth as demo_troupes_youth
 
 DEMO_PASSWORD = "linli-demo-2026"
 

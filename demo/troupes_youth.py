@@ -7,8 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 from models import Program, Role, User, Venue, YouthRules, db
 
-from . import accounts, booking, schedules, troupes, youth
-from .dates import local_datetime, to_local
+from services import accounts, booking, schedules, troupes, youth
+from services.dates import local_datetime, to_local
 
 # troupe slug -> (leader phone, leader name, weekdays, start, end, venue index, rehearsal text)
 TROUPE_LEADERS = {

@@ -6,8 +6,8 @@ from datetime import datetime, time, timedelta
 
 from models import Event, OutcomeStatus, PointsRule, Program, Series, User, Venue, db
 
-from . import membership, points, shifts, talks
-from .dates import local_datetime, to_local
+from services import membership, points, shifts, talks
+from services.dates import local_datetime, to_local
 
 THEMES = [("lilun", "理论知识"), ("aiguo", "爱国教育"), ("wenming", "精神文明")]
 
