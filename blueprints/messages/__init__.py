@@ -1,0 +1,2 @@
+from . import mail  # noqa: F401
+from .routes import bp  # noqa: F401
