@@ -5,7 +5,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
@@ -43,14 +43,14 @@ class EmailSettingsForm(FlaskForm):
     topics = TopicsField(
         _l("Also by email"),
         choices=[
-            ("places", _l("A place for me from a waiting list, my memberships, a booking pause")),
-            ("changes", _l("Events I booked cancelled or moved, shifts released")),
-            ("reminders", _l("Reminders the day before")),
-            ("messages", _l("Messages from the organizers")),
+            SelectChoice("places", _l("A place for me from a waiting list, my memberships, a booking pause")),
+            SelectChoice("changes", _l("Events I booked cancelled or moved, shifts released")),
+            SelectChoice("reminders", _l("Reminders the day before")),
+            SelectChoice("messages", _l("Messages from the organizers")),
         ],
     )
     language = RadioField(
-        _l("Language of my emails"), choices=[("zh", "中文"), ("en", "English")], default="zh",
+        _l("Language of my emails"), choices=[SelectChoice("zh", "中文"), SelectChoice("en", "English")], default="zh",
         validators=[DataRequired(_l("Please choose a language."))],
     )
 
@@ -60,6 +60,6 @@ class CalendarAlarmForm(FlaskForm):
 
     minutes = SelectField(
         _l("Reminder in my calendar"), coerce=int,
-        choices=[(0, _l("No reminder")), (60, _l("1 hour before")), (120, _l("2 hours before")),
-                 (1440, _l("The day before (24 hours)"))],
+        choices=[SelectChoice(0, _l("No reminder")), SelectChoice(60, _l("1 hour before")),
+                 SelectChoice(120, _l("2 hours before")), SelectChoice(1440, _l("The day before (24 hours)"))],
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectMultipleField, TextAreaField, widgets
+from wtforms import BooleanField, SelectChoice, SelectMultipleField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length
 
 from services.organizer_messages import AUDIENCE_LABELS, MAX_LENGTH, Audience
@@ -30,7 +30,7 @@ class OrganizerMessageForm(FlaskForm):
         render_kw={"maxlength": MAX_LENGTH, "rows": 4},
     )
     audiences = AudienceField(
-        _l("Send to"), choices=[(a.value, label) for a, label in AUDIENCE_LABELS.items()],
+        _l("Send to"), choices=[SelectChoice(a.value, label) for a, label in AUDIENCE_LABELS.items()],
         validators=[DataRequired(_l("Please choose who gets the message."))],
     )
     confirmed = BooleanField()
