@@ -423,3 +423,17 @@ def test_unread_count_reads_the_partial_index(app, now):
     notifications.mark_all_read(person, now=now)
     db.session.commit()
     assert notifications.unread_count(person.id) == 0
+
+
+def test_the_demo_leaves_a_few_unread_messages_for_the_resident_and_the_volunteer(app):
+    import demo
+    from services import accounts
+
+    demo.seed()
+    db.session.commit()
+    for phone in ("13900000001", "13900000003"):  # 张桂芳, 陈玉兰
+        person = accounts.find_by_phone(phone)
+        unread = [m for m in messages_of(person) if m.read_at is None]
+        assert 2 <= len(unread) <= 6
+        assert NotificationKind.ORGANIZER_MESSAGE in {m.kind for m in unread}
+        assert not {m.kind for m in unread} & {K.MEMBERSHIP_APPROVED, K.MEMBERSHIP_WAITLISTED}
