@@ -224,11 +224,12 @@ def where_and_when(event: Event) -> WhereAndWhen:
 
 
 def event_moved(event: Event, before: WhereAndWhen, *, now: datetime) -> list[Notification]:
-    """Tell everyone with a stake in ``event`` that its time or place changed (nothing
+    """Tell everyone with a stake in ``event`` that its start or place changed (nothing
     when neither did, when it is cancelled, or when it is over)."""
     db.session.flush()
     venue = db.session.get(Venue, event.venue_id) if event.venue_id else None
-    moved = (event.starts_at, event.ends_at, event.venue_id) != (before.starts_at, before.ends_at, before.venue_id)
+    # A later end alone is no move: the message shows when and where it starts.
+    moved = (event.starts_at, event.venue_id) != (before.starts_at, before.venue_id)
     if not moved or event.is_cancelled or max(event.ends_at, before.ends_at) <= now:
         return []
     params = {
