@@ -9,11 +9,11 @@ from flask_login import current_user, login_required
 from models import db
 from services import capacity, feeds, no_shows, notifications, roster, youth
 from services import booking as booking_service
+from services.channels import CHANNELS
 from services.dates import now_utc
 from services.errors import LinliError
 
 from ..common import ConfirmForm, flash_error, redirect_next
-from services.channels import CHANNELS
 from .forms import CalendarAlarmForm, ChildrenInCalendarForm, EmailSettingsForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -142,7 +142,7 @@ def notifications_settings():
     """How I am told things: messages on the site always; by email too, if I give an
     address, for the topics I tick, in the language I choose."""
     settings = notifications.settings_of(current_user)
-    form = EmailSettingsForm(obj=None)
+    form = EmailSettingsForm()
     if not form.is_submitted():
         if settings is not None:
             form.email.data = settings.email

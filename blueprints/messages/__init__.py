@@ -1,2 +1,1 @@
-from . import mail  # noqa: F401
 from .routes import bp  # noqa: F401

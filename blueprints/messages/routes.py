@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from models import Event, ProgramKind, db
 from services import notifications, organizer_messages, troupes
@@ -31,7 +32,11 @@ def unread_messages():
     def unread_message_count() -> int:
         if not current_user.is_authenticated:
             return 0
-        return notifications.unread_count(current_user.id)
+        try:
+            return notifications.unread_count(current_user.id)
+        except SQLAlchemyError:  # an error page while the database is away: no badge
+            db.session.rollback()
+            return 0
 
     return {"unread_message_count": unread_message_count, "MOST_UNREAD_SHOWN": MOST_SHOWN}
 
