@@ -111,15 +111,16 @@ def test_a_refused_delivery_is_retried_with_backoff_then_failed(app, smtp_server
     refused = deliveries()[0]
     assert refused.status is DeliveryStatus.PENDING and refused.attempts == 1
     assert "550" in refused.last_error
+    # A minute after the failed try (which comes a moment after the claim, however slow the machine).
     waited = refused.next_attempt_at - refused.claimed_at
-    assert timedelta(seconds=59) <= waited <= timedelta(seconds=61)
+    assert timedelta(seconds=60) <= waited <= timedelta(seconds=90)
 
     assert jobs.deliver_until_idle(worker="w1", site=SITE).handled == 0  # not due yet
     time_machine.move_to(refused.next_attempt_at + timedelta(seconds=1), tick=True)
     assert jobs.deliver_until_idle(worker="w1", site=SITE).retrying == 1
     second = deliveries()[0]
     assert second.attempts == 2
-    assert timedelta(seconds=119) <= second.next_attempt_at - second.claimed_at <= timedelta(seconds=121)
+    assert timedelta(seconds=120) <= second.next_attempt_at - second.claimed_at <= timedelta(seconds=150)
 
     time_machine.move_to(second.next_attempt_at + timedelta(seconds=1), tick=True)
     assert jobs.deliver_until_idle(worker="w1", site=SITE).failed == 1
