@@ -29,6 +29,7 @@ db: install
 	$(FLASK) seed-demo --if-empty
 
 run: db
+	@$(FLASK) notifications status
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 browser:

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
 import config as settings
-from extensions import babel, bootstrap, csrf, db, login_manager, migrate
+from extensions import babel, bootstrap, csrf, db, login_manager, mail, migrate
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HERE = Path(__file__).resolve().parent
@@ -46,6 +46,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     bootstrap.init_app(app)
+    mail.init_app(app)
     _init_login(app)
 
     from blueprints import register_blueprints
@@ -73,6 +74,8 @@ def _finish_config(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.instance_secret_key(app.instance_path)
     app.config.setdefault("SQLALCHEMY_SESSION_OPTIONS", {})
+    if not app.config.get("MAIL_DEFAULT_SENDER"):
+        app.config["MAIL_DEFAULT_SENDER"] = settings.default_mail_sender(app.config.get("SITE_URL"))
 
 
 def _select_locale() -> str:

@@ -1,4 +1,5 @@
-"""Command-line tasks: ``create-admin``, ``seed-demo`` and ``mark-no-shows`` (``flask --app app …``)."""
+"""Command-line tasks (``flask --app app …``): ``create-admin``, ``seed-demo``,
+``mark-no-shows``, ``notifications run|status`` and ``reminders send``."""
 from __future__ import annotations
 
 import click
@@ -72,3 +73,66 @@ def register_commands(app: Flask) -> None:
         written = no_shows.mark_no_shows(now=now_utc())
         db.session.commit()
         click.echo(f"{written} no-shows recorded.")
+
+    @app.cli.group("notifications")
+    def notifications_group() -> None:
+        """Sending messages by email (the outbox worker)."""
+
+    @notifications_group.command("run")
+    @click.option("--once", is_flag=True, help="Send what is due now and stop (for cron).")
+    @click.option("--interval", default=10.0, show_default=True, help="Seconds to wait when nothing is due.")
+    def notifications_run(once: bool, interval: float) -> None:
+        """Send the messages waiting in the outbox; retries failures with backoff."""
+        import jobs
+        from blueprints.messages.mail import site_url
+        from services.channels import configured_channels
+
+        if not configured_channels():
+            click.echo(email_status(app))
+            return
+        site = site_url()
+        if site is None:
+            raise click.ClickException("Set LINLI_SITE_URL (e.g. https://linli.example.org): emails link back to the site.")
+        worker = jobs.worker_name()
+        if once:
+            result = jobs.deliver_until_idle(worker=worker, site=site)
+            click.echo(f"{result.sent} sent, {result.retrying} to retry, {result.failed} failed.")
+            for error in result.errors[:5]:
+                click.echo(f"  {error}", err=True)
+            return
+        click.echo(f"Worker {worker} sending email through {app.config['MAIL_SERVER']}; Ctrl+C stops it.")
+        try:
+            jobs.run_forever(worker=worker, site=site, interval=interval, echo=click.echo)
+        except KeyboardInterrupt:
+            click.echo("Stopped.")
+
+    @notifications_group.command("status")
+    def notifications_status() -> None:
+        """Say whether email is set up, and how many messages wait or failed."""
+        from models import DeliveryStatus
+        from services import outbox
+
+        click.echo(email_status(app))
+        counts = outbox.status_counts()
+        click.echo(", ".join(f"{counts[s]} {s.value}" for s in DeliveryStatus) + " email deliveries.")
+
+    @app.cli.group("reminders")
+    def reminders_group() -> None:
+        """Reminders the day before events."""
+
+    @reminders_group.command("send")
+    def reminders_send() -> None:
+        """Write the reminders due now (each once; safe to run every few minutes from cron)."""
+        import jobs
+
+        written = jobs.send_reminders()
+        click.echo(f"{written} reminders written.")
+
+
+def email_status(app: Flask) -> str:
+    """One line saying where email goes."""
+    server = app.config.get("MAIL_SERVER")
+    if not server:
+        return ("Email: not configured (LINLI_MAIL_SERVER is unset): messages stay on the site, "
+                "no email goes anywhere.")
+    return f"Email: sent through {server}:{app.config.get('MAIL_PORT')} by `flask --app app notifications run`."

@@ -35,6 +35,21 @@ class Defaults:
     NO_SHOW_LIMIT = 3
     NO_SHOW_WINDOW_DAYS = 90
     NO_SHOW_PAUSE_DAYS = 30
+    # Email (Flask-Mail over SMTP). Without MAIL_SERVER no email is sent at all: messages
+    # stay in the site (消息). The worker (flask --app app notifications run) sends them.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = None  # filled in by create_app from the site's address when unset
+    MAIL_SUPPRESS_SEND = False  # Flask-Mail would otherwise not send while TESTING
+    MAIL_TIMEOUT = 30  # seconds an SMTP conversation may stall before the try fails
+    # A failed email is tried again after NOTIFY_RETRY_SECONDS, doubling each time, and
+    # marked failed after NOTIFY_MAX_ATTEMPTS tries (1 + 2 + 4 + 8 minutes by default).
+    NOTIFY_MAX_ATTEMPTS = 5
+    NOTIFY_RETRY_SECONDS = 60
 
 
 # Environment variables read at start-up: name -> (config key, converter).
@@ -46,6 +61,15 @@ ENVIRONMENT = {
     "LINLI_NO_SHOW_LIMIT": ("NO_SHOW_LIMIT", int),
     "LINLI_NO_SHOW_WINDOW_DAYS": ("NO_SHOW_WINDOW_DAYS", int),
     "LINLI_NO_SHOW_PAUSE_DAYS": ("NO_SHOW_PAUSE_DAYS", int),
+    "LINLI_MAIL_SERVER": ("MAIL_SERVER", str),
+    "LINLI_MAIL_PORT": ("MAIL_PORT", int),
+    "LINLI_MAIL_USE_TLS": ("MAIL_USE_TLS", lambda v: v.lower() in {"1", "true", "yes"}),
+    "LINLI_MAIL_USE_SSL": ("MAIL_USE_SSL", lambda v: v.lower() in {"1", "true", "yes"}),
+    "LINLI_MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "LINLI_MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "LINLI_MAIL_FROM": ("MAIL_DEFAULT_SENDER", str),
+    "LINLI_NOTIFY_MAX_ATTEMPTS": ("NOTIFY_MAX_ATTEMPTS", int),
+    "LINLI_NOTIFY_RETRY_SECONDS": ("NOTIFY_RETRY_SECONDS", int),
 }
 
 
@@ -77,3 +101,11 @@ def instance_secret_key(instance_path: str) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def default_mail_sender(site_url: str | None) -> str:
+    """The From address when LINLI_MAIL_FROM is unset: no-reply at the site's host."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(site_url).hostname if site_url else None
+    return f"邻里 Linli <no-reply@{host or 'localhost'}>"

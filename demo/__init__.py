@@ -10,10 +10,11 @@ from datetime import date, time, timedelta
 import sqlalchemy as sa
 
 from models import (
-    AttendanceStatus, Booking, BookingStatus, Program, ProgramKind, Role, Series, User, Venue, db,
+    AttendanceStatus, Booking, BookingStatus, Notification, NotificationKind, Program, ProgramKind, Role, Series,
+    User, Venue, db,
 )
 
-from services import accounts, attendance, booking, lectures, no_shows
+from services import accounts, attendance, booking, lectures, no_shows, organizer_messages, shifts
 from services.capacity import set_capacity
 from services.dates import local_datetime, now_utc, to_local
 
@@ -207,10 +208,37 @@ def seed() -> list[tuple[str, User]]:
     more = demo_troupes_youth.seed(
         programs=[*troupes, *youth], venues=venues, residents=residents, now=now, password=DEMO_PASSWORD,
     )
+    _messages(organizer=organizer, first_lecture=term[0], volunteer=volunteer, now=now)
     return [
         ("admin", admin), ("organizer", organizer), ("resident", residents[0]), ("resident", residents[9]),
         ("volunteer", volunteer), ("parent", more.parent), ("leader", more.leader),
     ]
+
+
+def _messages(*, organizer: User, first_lecture, volunteer: User, now) -> None:
+    """Leave a few unread messages for the demo resident and volunteer: the memberships the
+    seeding approved are old news (read); the lecture moved and the one cancelled stay
+    new, and the organizer writes to next week's lecture and to the volunteers of a talk."""
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.kind.in_([
+            NotificationKind.MEMBERSHIP_APPROVED, NotificationKind.MEMBERSHIP_WAITLISTED,
+            NotificationKind.MEMBERSHIP_PROMOTED,
+        ]))
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    organizer_messages.send_message(
+        first_lecture, organizer, "本周讲座请提前十分钟入场；字幕较小，请带上老花镜。",
+        [organizer_messages.Audience.SEATS, organizer_messages.Audience.WAITING], now=now,
+    )
+    coming = [booking for booking, _role, outcome in shifts.shifts_of(volunteer, now=now)
+              if booking.is_confirmed and outcome is None and booking.event.program.kind is ProgramKind.LECTURE_TEAM]
+    if coming:
+        organizer_messages.send_message(
+            coming[0].event, organizer, "请各位志愿者提前半小时到场，主持人请带上串词稿走一遍台。",
+            [organizer_messages.Audience.VOLUNTEERS], now=now,
+        )
 
 
 def _take_attendance(past_lectures, organizer: User, residents: list[User], *, now) -> None:

@@ -32,6 +32,7 @@ from .errors import (
     AttendanceError, CheckInCancelled, CheckInClosed, CheckInNotOpen, NoBookingToCheckIn, NotAnAbsence,
     NotOnRoster, TicketNotConfirmed, TicketNotFound,
 )
+from . import no_shows
 from .no_shows import mark_no_shows
 from .roster import expected_without_booking, record_change
 
@@ -126,8 +127,30 @@ def _set_status(
     """Create or update the attendance row of a booking (or of a person without one).
 
     With ``keep_attended`` a row already present or late stays as it is: checking in
-    twice changes nothing.
+    twice changes nothing. After the event has ended a booking's row decides whether it
+    is a no-show, so the holder is told when that pauses their booking or lifts a pause.
     """
+    ended = now >= event.ends_at
+    watched = booking is not None and ended
+    was_until = no_shows.paused_until(user_id, now=now) if watched else None
+    row, changed = _write_status(
+        event, booking=booking, user_id=user_id, status=status, method=method, actor=actor, now=now,
+        reason=reason, keep_attended=keep_attended,
+    )
+    if ended and changed:
+        # The first mark after the end takes attendance: everyone unmarked became a no-show.
+        mark_no_shows(now=now, event_ids=[event.id])
+    if watched and changed:
+        no_shows.announce_pause(user_id, now=now, was_until=was_until)
+    return row, changed
+
+
+def _write_status(
+    event: Event, *, booking: Booking | None, user_id: int, status: AttendanceStatus,
+    method: CheckInMethod, actor: User | None, now: datetime, reason: str = "",
+    keep_attended: bool = False,
+) -> tuple[Attendance, bool]:
+    """:func:`_set_status` without telling anyone."""
     booking_id = booking.id if booking is not None else None
     row = _find_row(event.id, booking_id=booking_id, user_id=user_id)
     if row is None:

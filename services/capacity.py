@@ -14,6 +14,11 @@ this module. Each operation runs inside one write transaction:
 
 Waiting-list order is the order people joined it (``waitlisted_at``, then id). A freed
 place goes to the head of the list; nobody jumps the queue while people are waiting.
+
+Every promotion — from ``release_booking``, ``promote_waitlist`` or ``set_capacity`` —
+passes through ``_promote``, which hands the promoted bookings to the listeners
+registered with :func:`on_promotion` (``services.wiring`` registers the message that
+tells each person), in the same transaction.
 """
 from __future__ import annotations
 
@@ -33,6 +38,17 @@ from .errors import CapacityBelowTaken, EventFull
 _CODE_MODULUS = 10**8
 _CODE_MULTIPLIER = 48_271_597  # coprime with 10**8
 _CODE_OFFSET = 31_415_926
+
+
+PromotionListener = Callable[[list[Booking], datetime], None]
+_promotion_listeners: list[PromotionListener] = []
+
+
+def on_promotion(listener: PromotionListener) -> None:
+    """Call ``listener(bookings, now)`` whenever bookings move up from a waiting list;
+    registering the same listener again changes nothing."""
+    if listener not in _promotion_listeners:
+        _promotion_listeners.append(listener)
 
 
 def ticket_code_for(booking_id: int) -> str:
@@ -187,6 +203,9 @@ def _promote(quota_id: int, *, now: datetime) -> list[Booking]:
         booking.confirmed_at = now
         promoted.append(booking)
     db.session.flush()
+    if promoted:
+        for listener in _promotion_listeners:
+            listener(promoted, now)
     return promoted
 
 

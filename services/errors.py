@@ -295,3 +295,15 @@ class NotOnRoster(AttendanceError):
 
 class NotAnAbsence(AttendanceError):
     message = _l("Only an absence can be excused.")
+
+
+class MessageError(LinliError):
+    """An organizer's message to the people of an event that can't be sent as written."""
+
+
+class NoRecipients(MessageError):
+    message = _l("Nobody is in the groups you chose, so the message was not sent.")
+
+
+class MessageAlreadySent(MessageError):
+    message = _l("You sent this message to %(count)s people at %(when)s already; it was not sent again.")

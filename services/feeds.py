@@ -281,15 +281,18 @@ def event_feed(event: Event, *, links: FeedLinks, language: str) -> Feed:
         return _render([Entry(event=event)], links)
 
 
-def personal_feed(user: User, *, now: datetime, links: FeedLinks, language: str) -> Feed:
+def personal_feed(user: User, *, now: datetime, links: FeedLinks, language: str,
+                  alarm_minutes: int | None = None) -> Feed:
     """The person's own calendar: what they booked (waiting-list places as tentative)
-    and what the other :data:`PERSONAL_SOURCES` add, in the window."""
+    and what the other :data:`PERSONAL_SOURCES` add, in the window — with an alarm
+    ``alarm_minutes`` before each event they hold a place at, when they chose one."""
     window = Window.at(now)
     entries = _merge(entry for source in PERSONAL_SOURCES for entry in source(user, window))
     with force_locale(language):
         return _render(
             entries, links, name=_("My Linli calendar"),
             description=_("What I booked on Linli. Waiting-list places are marked tentative."),
+            alarm=timedelta(minutes=alarm_minutes) if alarm_minutes else None,
         )
 
 
@@ -349,7 +352,16 @@ def _summary(entry: Entry) -> str:
     return title
 
 
-def _vevent(entry: Entry, links: FeedLinks) -> tuple[icalendar.Event, datetime]:
+def _valarm(entry: Entry, before: timedelta) -> icalendar.Alarm:
+    """A reminder ``before`` the event starts (RFC 5545 VALARM, shown by the calendar app)."""
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -before)
+    alarm.add("description", _("Reminder: %(title)s", title=entry.event.title))
+    return alarm
+
+
+def _vevent(entry: Entry, links: FeedLinks, alarm: timedelta | None = None) -> tuple[icalendar.Event, datetime]:
     event = entry.event
     changed = max(event.updated_at, entry.changed_at or event.updated_at)
     url = links.event_url(event)
@@ -375,11 +387,13 @@ def _vevent(entry: Entry, links: FeedLinks) -> tuple[icalendar.Event, datetime]:
     vevent.add("status", status)
     # A cancelled event no longer blocks the time in anyone's calendar.
     vevent.add("transp", "TRANSPARENT" if event.is_cancelled else "OPAQUE")
+    if alarm is not None and status == "CONFIRMED":
+        vevent.add_component(_valarm(entry, alarm))
     return vevent, changed
 
 
 def _render(entries: list[Entry], links: FeedLinks, *, name: str | None = None,
-            description: str | None = None) -> Feed:
+            description: str | None = None, alarm: timedelta | None = None) -> Feed:
     """Write the calendar; ``name`` marks a subscription (a download has none)."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
@@ -398,7 +412,7 @@ def _render(entries: list[Entry], links: FeedLinks, *, name: str | None = None,
     calendar.add_component(_vtimezone())
     last_modified = None
     for entry in entries:
-        vevent, changed = _vevent(entry, links)
+        vevent, changed = _vevent(entry, links, alarm)
         calendar.add_component(vevent)
         last_modified = changed if last_modified is None else max(last_modified, changed)
     return Feed(body=calendar.to_ical(), last_modified=last_modified)

@@ -13,6 +13,7 @@ from models import (
     Event, EventStatus, Program, ProgramKind, Quota, Role, Series, User, Venue, db, program_organizers,
 )
 
+from . import notifications
 from .capacity import set_capacity
 from .dates import local_datetime, to_local, weekly_days
 from .db import begin_write
@@ -134,6 +135,7 @@ def update_lecture(event: Event, changes: LectureChanges, *, now: datetime) -> l
     if changes.ends_at <= changes.starts_at:
         raise TermError(_l("The lecture must end after it starts."))
     ensure_holders_free(event, changes.starts_at, changes.ends_at)
+    before = notifications.where_and_when(event)
     promoted = []
     if changes.capacity != event.seats.capacity:
         promoted = set_capacity(event.seat_quota_id, changes.capacity, now=now)
@@ -147,11 +149,13 @@ def update_lecture(event: Event, changes: LectureChanges, *, now: datetime) -> l
     event.booking_closes_at = changes.starts_at - timedelta(minutes=changes.booking_cutoff_minutes)
     touch(event, now)
     db.session.flush()
+    notifications.event_moved(event, before, now=now)
     return promoted
 
 
 def cancel_lecture(event: Event, reason: str, *, now: datetime) -> None:
-    """Cancel one lecture with a reason its bookers will see; bookings stay on record."""
+    """Cancel one lecture (or any event: every kind cancels through here) with a reason its
+    bookers will see and are told; bookings stay on record."""
     begin_write()
     if event.is_cancelled:
         return
@@ -160,6 +164,7 @@ def cancel_lecture(event: Event, reason: str, *, now: datetime) -> None:
     event.cancelled_at = now
     touch(event, now)
     db.session.flush()
+    notifications.event_cancelled(event, now=now)
 
 
 def touch(event: Event, now: datetime) -> None:

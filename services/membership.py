@@ -12,10 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from models import (
-    Booking, BookingStatus, Event, EventStatus, Membership, MembershipStatus, Program, ProgramKind,
-    Role, ShiftRole, User, db,
+    Booking, BookingStatus, Event, EventStatus, Membership, MembershipStatus, NotificationKind, Program,
+    ProgramKind, Role, ShiftRole, User, db,
 )
 
+from . import notifications
 from .errors import AlreadyDecided, AlreadyMember, NotMember, ReasonRequired, StillHoldsShifts
 from .locks import lock_person
 
@@ -101,6 +102,9 @@ def approve(membership: Membership, organizer: User, *, now: datetime) -> None:
     if role is not None:
         membership.user.grant(role)
     db.session.flush()
+    notifications.membership_decided(
+        membership.user_id, membership.program, NotificationKind.MEMBERSHIP_APPROVED, now=now
+    )
 
 
 def decline(membership: Membership, organizer: User, reason: str, *, now: datetime) -> None:
@@ -117,6 +121,10 @@ def decline(membership: Membership, organizer: User, reason: str, *, now: dateti
     membership.decided_at = now
     membership.reason = reason.strip()
     db.session.flush()
+    notifications.membership_decided(
+        membership.user_id, membership.program, NotificationKind.MEMBERSHIP_DECLINED, now=now,
+        reason=membership.reason,
+    )
 
 
 def coming_shift_count(user_id: int, *, now: datetime) -> int:

@@ -16,6 +16,14 @@ The booking pause
     that reached the limit. Excusing a no-show takes it out of the count, which lifts
     a pause the count no longer reaches. Missed volunteer shifts don't count (the lecture
     team records them as its own no-shows).
+
+Telling people
+    The pause is read from the data, so it becomes a fact at no one moment; people are
+    told when a no-show is written down or attendance at an ended event changes
+    (:func:`announce_pause`): a pause that began, once per pause, and a pause lifted
+    early (an excuse, a correction). ``mark_no_shows`` over every ended event (the
+    nightly command) also tells those whose pause began when an event ended with its
+    absences already marked.
 """
 from __future__ import annotations
 
@@ -32,6 +40,7 @@ from models import (
     Attendance, AttendanceStatus, Booking, BookingStatus, CheckInMethod, Event, EventStatus, ShiftRole, User, db,
 )
 
+from . import notifications
 from .db import begin_write
 from .errors import BookingPaused
 from .roster import record_change
@@ -66,13 +75,15 @@ def mark_no_shows(*, now: datetime, event_ids: Iterable[int] | None = None) -> i
     """Write an absence (method ``automatic``) for every booking that became a no-show and
     has no attendance row yet; running it again writes nothing. Returns how many.
 
-    Limited to ``event_ids`` when given, else every ended event.
+    Limited to ``event_ids`` when given, else every ended event; then tells the people
+    whose booking these no-shows paused (see :func:`announce_pause`).
     """
     begin_write()
     query = _no_show_query(now).where(Attendance.id.is_(None)).order_by(Booking.id)
     if event_ids is not None:
         query = query.where(Booking.event_id.in_(list(event_ids)))
     written = 0
+    affected: set[int] = set()
     for booking in db.session.execute(query).scalars().all():
         row = Attendance(
             event_id=booking.event_id, booking_id=booking.id, user_id=booking.user_id,
@@ -87,7 +98,18 @@ def mark_no_shows(*, now: datetime, event_ids: Iterable[int] | None = None) -> i
             continue  # an organizer just wrote this row
         record_change(row, None, actor=None, now=now)
         written += 1
+        affected.add(booking.user_id)
     db.session.flush()
+    if event_ids is None:
+        # Everyone whose no-shows could pause them now, including absences an organizer
+        # marked while the event was on (they became no-shows when it ended).
+        policy = NoShowPolicy.from_config()
+        affected.update(db.session.execute(
+            _no_show_query(now).with_only_columns(Booking.user_id)
+            .where(Event.ends_at > now - policy.pause, ~is_shift_booking()).distinct()
+        ).scalars())
+    for user_id in sorted(affected):
+        announce_pause(user_id, now=now)
     return written
 
 
@@ -176,6 +198,23 @@ def no_show_record(user: User, *, now: datetime, policy: NoShowPolicy | None = N
             paused_until, reached = until, len(in_window)
     recent = [m for m in reversed(missed) if m.ends_at > now - policy.window]
     return NoShowRecord(policy=policy, missed=recent, paused_until=paused_until, reached=reached)
+
+
+def paused_until(user_id: int, *, now: datetime) -> datetime | None:
+    """Until when the person's booking is paused at ``now``, or None."""
+    return no_show_record(db.session.get(User, user_id), now=now).paused_until
+
+
+def announce_pause(user_id: int, *, now: datetime, was_until: datetime | None = None) -> None:
+    """Tell the person about a change of their booking pause: a pause that began (once per
+    pause, whoever notices it first), or — given the pause before the change,
+    ``was_until`` — one that was lifted early."""
+    record = no_show_record(db.session.get(User, user_id), now=now)
+    if record.paused_until is not None and record.paused_until != was_until:
+        notifications.booking_paused(user_id, until=record.paused_until, count=record.reached,
+                                     days=record.policy.window.days, now=now)
+    elif record.paused_until is None and was_until is not None and was_until > now:
+        notifications.pause_lifted(user_id, was_until=was_until, now=now)
 
 
 def ensure_not_paused(user: User, *, now: datetime, policy: NoShowPolicy | None = None) -> None:

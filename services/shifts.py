@@ -33,7 +33,7 @@ from models import (
 )
 from models.shift import DEFAULT_WITHDRAW_CUTOFF_MINUTES
 
-from . import capacity
+from . import capacity, notifications
 from .db import begin_write
 from .errors import (
     CapacityBelowTaken, EventCancelled, EventFull, EventStarted, NotAMember, NotAVolunteer,
@@ -297,6 +297,7 @@ def release(booking: Booking, organizer: User, reason: str, *, now: datetime) ->
         decided_by_id=organizer.id, decided_at=now,
     ))
     db.session.flush()
+    notifications.shift_released(booking, role_for_booking(booking), reason, now=now)
     return capacity.release_booking(booking, now=now)
 
 

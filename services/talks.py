@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from models import Event, Program, ProgramKind, Series, ShiftRole, Venue, db
 
-from . import lectures, shifts
+from . import lectures, notifications, shifts
 from .db import begin_write
 from .errors import TalkError
 from .shifts import RoleSpec
@@ -100,6 +100,7 @@ def update_talk(event: Event, details: TalkDetails, *, now: datetime) -> None:
     if details.starts_at != event.starts_at and details.starts_at < now:
         raise TalkError(_l("A talk can't start in the past."))
     shifts.ensure_holders_free(event, details.starts_at, details.ends_at)
+    before = notifications.where_and_when(event)
     event.title = details.title
     event.series = details.theme
     event.venue = _place(details)
@@ -109,6 +110,7 @@ def update_talk(event: Event, details: TalkDetails, *, now: datetime) -> None:
     event.booking_closes_at = details.starts_at
     lectures.touch(event, now)
     db.session.flush()
+    notifications.event_moved(event, before, now=now)
 
 
 def is_talk(event: Event) -> bool:

@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 
 from models import (
-    Booking, BookingStatus, Event, TroupeMembership, TroupeMembershipStatus, Program, ProgramKind, Quota, Troupe, User, Venue,
+    Booking, BookingStatus, Event, NotificationKind, TroupeMembership, TroupeMembershipStatus, Program, ProgramKind, Quota, Troupe, User, Venue,
     WeeklySchedule, db, weekly_schedule_events,
 )
 
 from . import booking as booking_service
-from . import capacity, schedules
+from . import capacity, notifications, schedules
 from .roster import RowKind
 from .feeds import Entry, Window
 from .accounts import find_by_phone
@@ -374,6 +374,8 @@ def _promote(troupe: Troupe, *, now: datetime) -> list[TroupeMembership]:
         membership.joined_at = now
         promoted.append(membership)
     db.session.flush()
+    if promoted:
+        notifications.memberships_promoted([m.user_id for m in promoted], troupe.program, now=now)
     return promoted
 
 
@@ -423,6 +425,13 @@ def approve(membership: TroupeMembership, *, by: User, now: datetime) -> TroupeM
         membership.status = TroupeMembershipStatus.WAITLISTED
         membership.waitlisted_at = now
     db.session.flush()
+    if membership.is_member:
+        notifications.membership_decided(membership.user_id, membership.program,
+                                         NotificationKind.MEMBERSHIP_APPROVED, now=now)
+    else:
+        notifications.membership_decided(membership.user_id, membership.program,
+                                         NotificationKind.MEMBERSHIP_WAITLISTED, now=now,
+                                         position=waiting_position(membership))
     return membership
 
 
@@ -443,6 +452,8 @@ def decline(membership: TroupeMembership, *, reason: str, by: User, now: datetim
     membership.decided_by_id = by.id
     membership.ended_at = now
     db.session.flush()
+    notifications.membership_decided(membership.user_id, membership.program,
+                                     NotificationKind.MEMBERSHIP_DECLINED, now=now, reason=reason)
 
 
 def leave(membership: TroupeMembership, *, now: datetime) -> list[TroupeMembership]:

@@ -1,8 +1,9 @@
 """Plugging each program's rules into the shared extension points.
 
-The calendar feeds, the rosters and the dashboard each expose a hook that another area
-fills: troupe rehearsals in personal feeds, troupe members on rehearsal rosters, the
-lecture team's served shifts as the dashboard's volunteer hours. They are connected here,
+The calendar feeds, the rosters, the dashboard and the waiting lists each expose a hook
+that another area fills: troupe rehearsals in personal feeds, troupe members on rehearsal
+rosters, the lecture team's served shifts as the dashboard's volunteer hours, the message
+telling people they moved up from a waiting list. They are connected here,
 in one place, by :func:`connect`, which ``app.create_app`` calls — so tests, the CLI and
 the web server all run with the same wiring.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from models import ProgramKind
 
-from . import dashboard, feeds, points, roster, troupes
+from . import capacity, dashboard, feeds, notifications, points, roster, troupes
 
 
 def connect() -> None:
@@ -19,3 +20,4 @@ def connect() -> None:
         feeds.PERSONAL_SOURCES.append(troupes.rehearsal_entries)
     roster.register_expected_source(ProgramKind.TROUPE, troupes.members_at_rehearsals)
     dashboard.register_volunteer_minutes(points.minutes_by_event)
+    capacity.on_promotion(notifications.places_confirmed)

@@ -272,3 +272,71 @@ class FreshContextClient(FlaskClient):
 def fresh_client(app) -> FreshContextClient:
     """A test client that gives each request a fresh app context (see FreshContextClient)."""
     return FreshContextClient(app, app.response_class, use_cookies=True)
+
+
+# --- a real SMTP server for the email tests -------------------------------------------------
+
+
+class MailCatcher:
+    """An aiosmtpd handler that keeps what it receives and refuses chosen recipients."""
+
+    def __init__(self):
+        import threading
+
+        self.messages = []  # email.message.EmailMessage, in the order received
+        self.refuse: set[str] = set()
+        self.delay = 0.0
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+        from email import message_from_bytes, policy
+
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted"
+
+    def to(self, address: str):
+        """The messages received for ``address``."""
+        return [m for m in self.messages if address in m["To"]]
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) on a free loopback port, and the app sending email to
+    it: returns the handler holding what arrived. Stopped after the test."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from extensions import mail
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    catcher = MailCatcher()
+    controller = Controller(catcher, hostname="127.0.0.1", port=port, ready_timeout=10)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_DEFAULT_SENDER="邻里 Linli <no-reply@linli.test>",
+                      SITE_URL="https://linli.test", MAIL_TIMEOUT=10)
+    mail.init_app(app)
+    yield catcher
+    controller.stop()
+
+
+def give_email(user: User, email: str, *, topics=("places", "changes", "reminders", "messages"),
+               language: str = "zh") -> None:
+    """Record an email address (and topics) for ``user`` and commit."""
+    from services import notifications
+
+    notifications.save_email_settings(user, email=email, topics_on=topics, language=language, now=now_utc())
+    db.session.commit()

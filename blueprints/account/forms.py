@@ -1,12 +1,65 @@
 """Forms of a resident's own pages."""
 from __future__ import annotations
 
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 
 class ChildrenInCalendarForm(FlaskForm):
     """Whether the parent's children's classes appear in their calendar feed."""
 
     show = BooleanField(_l("Show my children’s classes in my calendar, with the child’s first name"))
+
+
+def _full_width_to_ascii(value):
+    """Form filter: full-width letters and digits (some phone keyboards type them) and
+    surrounding spaces don't make an address invalid."""
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+class TopicsField(SelectMultipleField):
+    """Tick boxes, one per topic."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class EmailSettingsForm(FlaskForm):
+    """An optional email address, the topics wanted by email, and their language."""
+
+    email = StringField(
+        _l("Email address (optional)"), filters=[_full_width_to_ascii],
+        description=_l("Your mobile number stays your login. Leave this empty to get messages on the site only."),
+        validators=[Optional(), Length(max=254, message=_l("At most 254 characters.")),
+                    Email(message=_l("Please enter an email address like name@example.com."))],
+        render_kw={"inputmode": "email", "autocomplete": "email", "maxlength": 254},
+    )
+    topics = TopicsField(
+        _l("Also by email"),
+        choices=[
+            SelectChoice("places", _l("A place for me from a waiting list, my memberships, a booking pause")),
+            SelectChoice("changes", _l("Events I booked cancelled or moved, shifts released")),
+            SelectChoice("reminders", _l("Reminders the day before")),
+            SelectChoice("messages", _l("Messages from the organizers")),
+        ],
+    )
+    language = RadioField(
+        _l("Language of my emails"), choices=[SelectChoice("zh", "中文"), SelectChoice("en", "English")], default="zh",
+        validators=[DataRequired(_l("Please choose a language."))],
+    )
+
+
+class CalendarAlarmForm(FlaskForm):
+    """How long before each booked event the personal calendar reminds the person."""
+
+    minutes = SelectField(
+        _l("Reminder in my calendar"), coerce=int,
+        choices=[SelectChoice(0, _l("No reminder")), SelectChoice(60, _l("1 hour before")),
+                 SelectChoice(120, _l("2 hours before")), SelectChoice(1440, _l("The day before (24 hours)"))],
+    )

@@ -1,18 +1,20 @@
-"""A resident's own pages: their bookings and their calendar link."""
+"""A resident's own pages: their bookings, their calendar link, how they are told things."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import db
-from services import capacity, feeds, no_shows, roster, youth
+from services import capacity, feeds, no_shows, notifications, roster, youth
 from services import booking as booking_service
+from services.channels import CHANNELS
 from services.dates import now_utc
 from services.errors import LinliError
 
 from ..common import ConfirmForm, flash_error, redirect_next
-from .forms import ChildrenInCalendarForm
+from .forms import CalendarAlarmForm, ChildrenInCalendarForm, EmailSettingsForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -72,10 +74,12 @@ def calendar():
     token = session.pop(NEW_FEED_TOKEN, None)
     if token is not None and feeds.user_for_feed_token(token) != current_user:
         token = None  # replaced meanwhile (e.g. from another phone)
+    settings = notifications.settings_of(current_user)
     response = make_response(render_template(
         "account/calendar.html", token=token, feed_token=feeds.feed_token_of(current_user),
         reset_form=ConfirmForm(), has_children=bool(youth.children_of(current_user)),
         children_form=ChildrenInCalendarForm(show=current_user.children_in_calendar),
+        alarm_form=CalendarAlarmForm(minutes=(settings.calendar_alarm_minutes or 0) if settings else 0),
     ))
     # The page may carry the secret link: keep it out of every cache.
     response.headers["Cache-Control"] = "no-store"
@@ -114,3 +118,52 @@ def children_in_calendar():
     else:
         flash(_("Your children’s classes no longer appear in your calendar."), "success")
     return redirect(url_for(".calendar", _anchor="children"))
+
+
+@bp.route("/calendar/alarm", methods=["POST"])
+@login_required
+def calendar_alarm():
+    """Choose a reminder (an alarm) before each booked event in my calendar feed."""
+    form = CalendarAlarmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    notifications.save_calendar_alarm(current_user, form.minutes.data or None, now=now_utc())
+    db.session.commit()
+    if form.minutes.data:
+        flash(_("Your calendar will remind you before each event you booked."), "success")
+    else:
+        flash(_("Your calendar no longer reminds you before events."), "success")
+    return redirect(url_for(".calendar", _anchor="alarm"))
+
+
+@bp.route("/notifications", methods=["GET", "POST"], endpoint="notifications")
+@login_required
+def notifications_settings():
+    """How I am told things: messages on the site always; by email too, if I give an
+    address, for the topics I tick, in the language I choose."""
+    settings = notifications.settings_of(current_user)
+    form = EmailSettingsForm()
+    if not form.is_submitted():
+        if settings is not None:
+            form.email.data = settings.email
+            form.topics.data = [t.value for t in notifications.OPTIONAL_TOPICS
+                                if t.value not in (settings.email_topics_off or [])]
+            form.language.data = settings.language
+        else:
+            form.topics.data = [t.value for t in notifications.OPTIONAL_TOPICS]
+            form.language.data = str(get_locale() or "zh")
+    if form.validate_on_submit():
+        notifications.save_email_settings(
+            current_user, email=form.email.data or None, topics_on=form.topics.data or [],
+            language=form.language.data, now=now_utc(),
+        )
+        db.session.commit()
+        if form.email.data:
+            flash(_("Saved. Messages you chose also go to %(email)s.", email=form.email.data), "success")
+        else:
+            flash(_("Saved. Your messages stay on the site only."), "success")
+        return redirect(url_for(".notifications"))
+    return render_template(
+        "account/notifications.html", form=form, settings=settings,
+        email_on=CHANNELS["email"].is_configured(current_app.config),
+    )

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from models import Event, Program
-from services import feeds
+from services import feeds, notifications
 from services.dates import now_utc
 
 from ..common import event_page
@@ -155,5 +155,7 @@ def personal(token: str):
     user = feeds.user_for_feed_token(token)
     if user is None:
         abort(404)
-    feed = feeds.personal_feed(user, now=now_utc(), links=_links(), language=_language())
+    settings = notifications.settings_of(user)
+    feed = feeds.personal_feed(user, now=now_utc(), links=_links(), language=_language(),
+                               alarm_minutes=settings.calendar_alarm_minutes if settings else None)
     return ics_response(feed, filename="linli-my-calendar.ics")
