@@ -17,7 +17,6 @@ from werkzeug.routing import IntegerConverter
 import config as settings
 from extensions import babel, bootstrap, csrf, db, login_manager, migrate
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HERE = Path(__file__).resolve().parent
 
 
@@ -112,7 +111,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from services.db import begin_write
+    from services.db import refuse_undeclared_writes
 
     @app.context_processor
     def template_globals():
@@ -123,12 +122,14 @@ def _register_hooks(app: Flask) -> None:
 
         return {"current_lang": str(get_locale() or "zh"), "Role": Role, "logout_form": ConfirmForm()}
 
-    @app.before_request
-    def begin_write_for_unsafe_methods():
-        """A request that may write begins its transaction as a write transaction."""
-        view = app.view_functions.get(request.endpoint)
-        if request.method not in SAFE_METHODS and not getattr(view, "defers_write_lock", False):
-            begin_write()
+    # No request takes the write lock up front: each service that writes declares its write
+    # (services.db.begin_write) before the reads that decide it, so password hashing, form
+    # parsing and rendering happen outside SQLite's single write lock. Under test, a write
+    # that forgot to declare itself fails at once rather than only under contention.
+    if app.testing:
+        @app.before_request
+        def refuse_undeclared_writes_in_tests():
+            refuse_undeclared_writes(db.session())
 
 
 def _register_error_handlers(app: Flask) -> None:
