@@ -9,9 +9,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import joinedload
 from werkzeug.routing import IntegerConverter
 
 import config as settings
@@ -104,7 +106,10 @@ def _init_login(app: Flask) -> None:
             return None
         if int(account) > DatabaseIdConverter.MAX_ID:
             return None
-        user = db.session.get(User, int(account))
+        # The person and their roles in one query: every page asks what they may do.
+        user = db.session.execute(
+            sa.select(User).where(User.id == int(account)).options(joinedload(User.role_links))
+        ).unique().scalar_one_or_none()
         if user is None or not user.is_active or user.session_version != int(version):
             return None
         return user
@@ -117,10 +122,10 @@ def _register_hooks(app: Flask) -> None:
     def template_globals():
         from flask_babel import get_locale
 
-        from blueprints.common import ConfirmForm
         from models import Role
 
-        return {"current_lang": str(get_locale() or "zh"), "Role": Role, "logout_form": ConfirmForm()}
+        # The log-out button takes csrf_token() itself: no form object is built per page.
+        return {"current_lang": str(get_locale() or "zh"), "Role": Role}
 
     # No request takes the write lock up front: each service that writes declares its write
     # (services.db.begin_write) before the reads that decide it, so password hashing, form

@@ -41,8 +41,10 @@ def begin_write() -> None:
     """Make sure the current transaction may write; open it as a write transaction if
     none is open yet.
 
-    On SQLite a transaction that has only read so far is ended and begun again as a
-    write transaction (nothing is lost: it changed nothing).
+    On SQLite a transaction that has only read so far is ended (it changed nothing) and a
+    write transaction begun in its place. What was loaded stays loaded, as it would in a
+    PostgreSQL transaction: a service reads what decides its write after this call, under
+    the lock (``populate_existing``, ``refresh``), never from objects read before it.
 
     :raises RuntimeError: on SQLite, when the open transaction has already written
         without the write lock (a programming error: declare the write first).
@@ -54,7 +56,7 @@ def begin_write() -> None:
             return
         if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write() must come before the transaction's first write")
-        session.rollback()
+        session.commit()  # ends the read; expire_on_commit is off, so nothing is reloaded
     session.connection(execution_options={WRITE_OPTION: True})
 
 

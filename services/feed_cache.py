@@ -108,7 +108,10 @@ def _collect_statement(orm_execute_state) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _bump(session) -> None:
-    """Raise the versions of what this transaction changed, as its last statement."""
+    """Raise the versions of what this transaction changed, as its last statement (a
+    savepoint's commit waits for the transaction's)."""
+    if session.in_nested_transaction():
+        return
     session.flush()
     scopes = sorted(session.info.pop(_SCOPES, ()))
     if not scopes:
