@@ -6,14 +6,18 @@ wrk makes them); each is handed straight to the WSGI app of Linli, or of the hel
 baseline, in this process: no server, no network. For every route the result says how
 many SQL statements one request runs (all of them, ``BEGIN`` included: it must not grow
 with the data), the CPU time one request costs (``time.process_time``, so other programs
-on the machine don't count), the status and the size of the body.
+on the machine don't count), how many Python function calls it makes (counted by
+cProfile: the same on a quiet machine and a busy one, so it shows what a change saved
+even when CPU time is noisy), the status and the size of the body.
 
 With ``BENCH_PROFILE=DIR`` it also writes a pyinstrument profile of each route to DIR.
 """
 from __future__ import annotations
 
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -26,6 +30,7 @@ import sqlalchemy as sa  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 WARMUP = 20
+COUNTED = 10  # requests whose Python function calls are counted
 _statements = [0]
 
 
@@ -65,19 +70,14 @@ def _call(app, environ: dict) -> tuple[int, int]:
 
 
 def measure(app, requests: list[dict], count: int, profile_to: Path | None = None) -> dict:
-    """Make ``count`` requests (after WARMUP untimed ones) from ``requests`` in turn."""
-    needed = WARMUP + count
+    """Make ``count`` requests (after WARMUP untimed ones) from ``requests`` in turn; with
+    ``profile_to``, then ``count`` more under pyinstrument (not timed: it slows them)."""
+    needed = WARMUP + count * (2 if profile_to else 1) + COUNTED
     environs = [_environ(requests[i % len(requests)]) for i in range(needed)]
     for environ in environs[:WARMUP]:
         _call(app, environ)
     cpu, statements, statuses, sizes = [], [], set(), set()
-    profiler = None
-    if profile_to is not None:
-        from pyinstrument import Profiler
-
-        profiler = Profiler(interval=0.0005)
-        profiler.start()
-    for environ in environs[WARMUP:]:
+    for environ in environs[WARMUP:WARMUP + count]:
         _statements[0] = 0
         started = time.process_time()
         status, size = _call(app, environ)
@@ -85,12 +85,25 @@ def measure(app, requests: list[dict], count: int, profile_to: Path | None = Non
         statements.append(_statements[0])
         statuses.add(status)
         sizes.add(size)
-    if profiler is not None:
+    counter = cProfile.Profile()
+    counter.enable()
+    for environ in environs[WARMUP + count:WARMUP + count + COUNTED]:
+        _call(app, environ)
+    counter.disable()
+    calls = pstats.Stats(counter).total_calls / COUNTED
+    if profile_to is not None:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for environ in environs[WARMUP + count + COUNTED:]:
+            _call(app, environ)
         profiler.stop()
         profile_to.write_text(profiler.output_text(unicode=True, color=False, show_all=False), encoding="utf-8")
     return {
         "cpu_us": statistics.median(cpu) * 1e6,
         "cpu_mean_us": statistics.fmean(cpu) * 1e6,
+        "calls": calls,
         "statements": sorted(set(statements)),
         "statuses": sorted(statuses),
         "bytes": max(sizes),

@@ -90,7 +90,7 @@ def _request(method: str, path: str, *, cookie: str | None = None, body: str = "
     return {"method": method, "path": path, "headers": fields, "body": body}
 
 
-def routes_for(fixtures: dict, inprocess_count: int) -> list[Route]:
+def routes_for(fixtures: dict, inprocess_count: int, profile: bool = False) -> list[Route]:
     resident, _ = fixtures["resident"]
     organizer, _ = fixtures["organizer"]
     lecture = fixtures["lecture"]
@@ -98,7 +98,7 @@ def routes_for(fixtures: dict, inprocess_count: int) -> list[Route]:
     personal = f"/calendar/u/{token}.ics"
     # Booking: every booker books every bench lecture once; consecutive requests are
     # different people. The first lecture's first bookers are kept for the in-process run.
-    reserved = inprocess_count + 20
+    reserved = inprocess_count * (2 if profile else 1) + 20 + 10
     bookings = []
     for index, event_id in enumerate(fixtures["bookable"]):
         for number, (cookie, csrf) in enumerate(fixtures["bookers"]):
@@ -327,7 +327,7 @@ def run_dataset(name: str, args, databases: Databases, workdir: Path) -> Dataset
          "bench/prepare.py")
     fixtures = json.loads(fixtures_path.read_text(encoding="utf-8"))
     counts = row_counts(url)
-    routes = routes_for(fixtures, args.inprocess_count)
+    routes = routes_for(fixtures, args.inprocess_count, profile=bool(args.profile))
     if args.only:
         routes = [r for r in routes if r.key in args.only or r.key == "hello"]
 
@@ -406,8 +406,8 @@ def dataset_table(result: DatasetResult) -> str:
     hello_cpu = result.inprocess["hello"]["cpu_us"]
     lines = [
         "| route | share of hello-world | target | requests/s | p50 ms | p99 ms | SQL statements | "
-        "CPU per request (in process) | CPU share | body |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "CPU per request (in process) | CPU share | Python calls | body |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for route in result.routes:
         figures = result.inprocess[route.key]
@@ -433,17 +433,19 @@ def dataset_table(result: DatasetResult) -> str:
             lines.append(
                 f"| {route.label} | {share_text if route.key != 'hello' else '1'} | {target} | {rps:.0f} | "
                 f"{_median(runs, 'p50_us') / 1000:.1f} | {_median(runs, 'p99_us') / 1000:.1f} | {statements} | "
-                f"{cpu} | {cpu_share} | {body} |"
+                f"{cpu} | {cpu_share} | {figures['calls']:,.0f} | {body} |"
             )
         else:
-            lines.append(f"| {route.label} | | {target} | | | | {statements} | {cpu} | {cpu_share} | {body} |")
+            lines.append(f"| {route.label} | | {target} | | | | {statements} | {cpu} | {cpu_share} | "
+                         f"{figures['calls']:,.0f} | {body} |")
     return "\n".join(lines)
 
 
 def scale_table(demo: DatasetResult, scale: DatasetResult) -> str:
     lines = [
-        "| route | p50 demo → scale | ratio (≤ 1.5) | CPU demo → scale | SQL statements demo → scale |",
-        "|---|---:|---:|---:|---:|",
+        "| route | p50 demo → scale | ratio (≤ 1.5) | CPU demo → scale | Python calls demo → scale | "
+        "SQL statements demo → scale |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for route in demo.routes:
         if route.key == "hello" or route.key not in scale.inprocess:
@@ -452,7 +454,7 @@ def scale_table(demo: DatasetResult, scale: DatasetResult) -> str:
         same = "same" if d["statements"] == s["statements"] else "**differ**"
         statements = f"{'–'.join(map(str, sorted(set(d['statements']))))} → " \
                      f"{'–'.join(map(str, sorted(set(s['statements']))))} ({same})"
-        cpu = f"{d['cpu_us'] / 1000:.2f} → {s['cpu_us'] / 1000:.2f} ms"
+        cpu = f"{d['cpu_us'] / 1000:.2f} → {s['cpu_us'] / 1000:.2f} ms | {d['calls']:,.0f} → {s['calls']:,.0f}"
         if demo.runs.get(route.key) and scale.runs.get(route.key):
             p50d, p50s = _median(demo.runs[route.key], "p50_us"), _median(scale.runs[route.key], "p50_us")
             ratio = p50s / p50d
@@ -512,7 +514,8 @@ def report(args, databases: Databases, results: list[DatasetResult], started_at:
         f"route, {args.rounds} interleaved rounds (hello-world first in each), medians; the whole run took "
         f"{seconds / 60:.0f} min",
         f"- **In process:** {args.inprocess_count} requests per route through the WSGI app after 20 untimed; "
-        "median CPU time (`time.process_time`); *CPU share* = hello-world's CPU per request ÷ the route's",
+        "median CPU time (`time.process_time`); *CPU share* = hello-world's CPU per request ÷ the route's; "
+        "*Python calls* = function calls per request counted by cProfile (load can't change it)",
     ]
     for result in results:
         c = result.counts
