@@ -470,6 +470,7 @@ def reset_feed_token(user: User, *, now: datetime) -> str:
 def show_children(user: User, shown: bool) -> None:
     """Record the parent's choice: their children's classes appear in their personal
     feed by the child's first name (``shown``), or not at all."""
+    begin_write()
     user.children_in_calendar = shown
     db.session.flush()
 
