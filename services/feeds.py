@@ -491,7 +491,9 @@ def user_for_feed_token(token: str) -> User | None:
         return None
     digest = _digest(token)
     row = db.session.execute(
-        sa.select(CalendarToken).where(CalendarToken.token_hash == digest).options(joinedload(CalendarToken.user))
+        sa.select(CalendarToken).where(CalendarToken.token_hash == digest)
+        # The person, not their roles: a feed needs no permissions (one query, not two).
+        .options(joinedload(CalendarToken.user).lazyload(User.role_links))
     ).scalar_one_or_none()
     if row is None or not hmac.compare_digest(row.token_hash, digest) or not row.user.is_active:
         return None
