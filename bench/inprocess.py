@@ -110,6 +110,18 @@ def measure(app, requests: list[dict], count: int, profile_to: Path | None = Non
     }
 
 
+def _with_current_etag(app, requests: list[dict]) -> list[dict]:
+    """The revalidation requests with the feed's ETag of this moment in If-None-Match."""
+    plain = dict(requests[0], headers={k: v for k, v in requests[0]["headers"].items() if k != "If-None-Match"})
+    headers = []
+    environ = _environ(plain)
+    body = app(environ, lambda status, response_headers, exc_info=None: headers.extend(response_headers))
+    if hasattr(body, "close"):
+        body.close()
+    etag = dict(headers)["ETag"]
+    return [dict(r, headers={**r["headers"], "If-None-Match": etag}) for r in requests]
+
+
 def main(spec_path: str, out_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     from app import create_app
@@ -125,6 +137,8 @@ def main(spec_path: str, out_path: str) -> None:
             Path(profile_dir).mkdir(parents=True, exist_ok=True)
             target = Path(profile_dir) / f"{spec['dataset']}-{route['key']}.txt"
         requests = route.get("inprocess_requests") or route["requests"]
+        if route.get("revalidates"):
+            requests = _with_current_etag(app, requests)
         results[route["key"]] = measure(app, requests, spec["count"], target)
     Path(out_path).write_text(json.dumps(results), encoding="utf-8")
 
