@@ -1,7 +1,10 @@
 -- wrk script for bench/run.py: sends the requests listed in a file, in turn, and prints
 -- the results as one JSON line ("BENCH {...}") when done.
 --
---   wrk -t1 -c8 -d5s -s bench/wrk/requests.lua http://127.0.0.1:PORT -- REQUESTS_FILE
+--   wrk -t1 -c8 -d5s -s bench/wrk/requests.lua http://127.0.0.1:PORT -- REQUESTS_FILE [SKIP]
+--
+-- SKIP requests at the top of the list are left out: the runs of one route go on down
+-- the list, so a booking (a person and a lecture) is never sent twice.
 --
 -- REQUESTS_FILE has one request per line: METHOD <tab> PATH <tab> HEADERS <tab> BODY, where
 -- HEADERS are "Name: value" pairs separated by the unit separator (\31) and BODY may be
@@ -28,6 +31,7 @@ function init(args)
   end
   file:close()
   assert(#queue > 0, "no requests in " .. args[1])
+  position = (tonumber(args[2] or "0") or 0) % #queue
 end
 
 function request()
