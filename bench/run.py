@@ -279,7 +279,7 @@ def write_requests(path: Path, requests: list[dict]) -> None:
 
 
 def wrk(port: int, requests_file: Path, *, seconds: float, connections: int, skip: int = 0) -> dict:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA),
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(LUA),
                f"http://{HOST}:{port}", "--", str(requests_file), str(skip)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     line = next((l for l in done.stdout.splitlines() if l.startswith("BENCH ")), None)
