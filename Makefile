@@ -6,6 +6,9 @@ FLASK := $(BIN)/flask --app app
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# make bench DB=postgres measures on a throwaway PostgreSQL cluster; BENCH_ARGS adds options.
+DB ?= sqlite
+BENCH_ARGS ?=
 
 .PHONY: help install db run test test-pg browser translations screenshots bench clean
 
@@ -14,7 +17,8 @@ help:
 	@echo "make test       run the whole test suite on SQLite (installs Chromium for the browser tests if missing)"
 	@echo "make test-pg    run the whole test suite on a throwaway PostgreSQL cluster"
 	@echo "make translations  extract, update and compile the translation catalogs"
-	@echo "make bench      measure response times against /healthz (writes docs/PERFORMANCE.md)"
+	@echo "make bench      gunicorn + wrk against a hello-world, demo and scale data (writes docs/PERFORMANCE.md);"
+	@echo "                make bench DB=postgres for PostgreSQL"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +55,12 @@ screenshots: install browser
 	$(BIN)/python scripts/screenshots.py http://$(HOST):$(PORT) artifacts/screens
 
 bench: install
-	$(BIN)/python bench/run.py --write-doc
+	scripts/ensure-wrk
+ifeq ($(DB),postgres)
+	scripts/with-postgres sh -c '$(BIN)/python bench/run.py --database-url "$$TEST_DATABASE_URL" --write-doc $(BENCH_ARGS)'
+else
+	$(BIN)/python bench/run.py --write-doc $(BENCH_ARGS)
+endif
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

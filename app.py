@@ -9,15 +9,16 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import joinedload
 from werkzeug.routing import IntegerConverter
 
 import config as settings
 from extensions import babel, bootstrap, csrf, db, login_manager, mail, migrate
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HERE = Path(__file__).resolve().parent
 
 
@@ -108,30 +109,35 @@ def _init_login(app: Flask) -> None:
             return None
         if int(account) > DatabaseIdConverter.MAX_ID:
             return None
-        user = db.session.get(User, int(account))
+        # The person and their roles in one query: every page asks what they may do.
+        user = db.session.execute(
+            sa.select(User).where(User.id == int(account)).options(joinedload(User.role_links))
+        ).unique().scalar_one_or_none()
         if user is None or not user.is_active or user.session_version != int(version):
             return None
         return user
 
 
 def _register_hooks(app: Flask) -> None:
-    from services.db import begin_write
+    from services.db import refuse_undeclared_writes
 
     @app.context_processor
     def template_globals():
         from flask_babel import get_locale
 
-        from blueprints.common import ConfirmForm
         from models import Role
 
-        return {"current_lang": str(get_locale() or "zh"), "Role": Role, "logout_form": ConfirmForm()}
+        # The log-out button takes csrf_token() itself: no form object is built per page.
+        return {"current_lang": str(get_locale() or "zh"), "Role": Role}
 
-    @app.before_request
-    def begin_write_for_unsafe_methods():
-        """A request that may write begins its transaction as a write transaction."""
-        view = app.view_functions.get(request.endpoint)
-        if request.method not in SAFE_METHODS and not getattr(view, "defers_write_lock", False):
-            begin_write()
+    # No request takes the write lock up front: each service that writes declares its write
+    # (services.db.begin_write) before the reads that decide it, so password hashing, form
+    # parsing and rendering happen outside SQLite's single write lock. Under test, a write
+    # that forgot to declare itself fails at once rather than only under contention.
+    if app.testing:
+        @app.before_request
+        def refuse_undeclared_writes_in_tests():
+            refuse_undeclared_writes(db.session())
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Command-line tasks (``flask --app app …``): ``create-admin``, ``seed-demo``,
+"""Command-line tasks (``flask --app app …``): ``create-admin``, ``seed-demo``, ``seed-scale``,
 ``mark-no-shows``, ``notifications run|status`` and ``reminders send``."""
 from __future__ import annotations
 
@@ -63,6 +63,21 @@ def register_commands(app: Flask) -> None:
         click.echo("Demo community created. Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
         for role, user in logins:
             click.echo(f"  {role:<10} {user.phone}  {user.display_name}")
+
+    @app.cli.command("seed-scale")
+    @click.option("--events", default=5_000, show_default=True, help="Events over four years and the coming quarter.")
+    @click.option("--residents", default=20_000, show_default=True)
+    @click.option("--bookings", default=200_000, show_default=True, help="About this many bookings.")
+    def seed_scale(events: int, residents: int, bookings: int) -> None:
+        """Add years of history at scale (for the benchmark); never on a real community's database."""
+        import demo
+        from demo.scale import seed_scale as seed
+        from services.dates import now_utc
+
+        made = seed(now=now_utc(), events=events, residents=residents, bookings=bookings,
+                    password=demo.DEMO_PASSWORD)
+        db.session.commit()
+        click.echo(f"Added {made.residents} residents, {made.events} events and {made.bookings} bookings.")
 
     @app.cli.command("mark-no-shows")
     def mark_no_shows() -> None:

@@ -77,12 +77,9 @@ def redirect_next(default_endpoint: str, **values):
 
 
 def defer_write_lock(view):
-    """Don't take the database's write lock before this POST view runs.
-
-    For views that write nothing (logging in) or whose service declares its write itself
-    after slow work (hashing a password), so that work doesn't hold SQLite's single write
-    lock and make every booking wait behind it.
-    """
+    """Formerly: don't take the write lock before this POST view runs. No view takes it up
+    front any more (each service declares its own write, see services/db.py), so this marks
+    nothing; it stays only so branches written against it still merge, and can go."""
     view.defers_write_lock = True
     return view
 

@@ -25,7 +25,7 @@ from .user import Role, User, UserRole  # noqa: E402
 from .program import Program, ProgramKind, Series, Venue, program_organizers  # noqa: E402
 from .event import Event, EventStatus  # noqa: E402
 from .booking import Booking, BookingStatus, Quota  # noqa: E402
-from .calendar import CalendarToken  # noqa: E402
+from .calendar import CalendarToken, FeedVersion  # noqa: E402
 from .login_failure import LoginFailure  # noqa: E402
 from .membership import Membership, MembershipStatus  # noqa: E402
 from .shift import OutcomeStatus, PointsRule, ShiftOutcome, ShiftRole  # noqa: E402
@@ -44,7 +44,7 @@ from .attendance import (  # noqa: E402
 __all__ = [
     "db", "Base", "Role", "User", "UserRole", "Program", "ProgramKind", "Series", "Venue",
     "program_organizers", "Event", "EventStatus", "Booking", "BookingStatus", "Quota",
-    "CalendarToken", "LoginFailure",
+    "CalendarToken", "FeedVersion", "LoginFailure",
     "Membership", "MembershipStatus", "ShiftRole", "PointsRule", "ShiftOutcome", "OutcomeStatus",
     "ServiceEntry", "EntryKind",
     "WeeklySchedule", "weekly_schedule_events", "Troupe", "TroupeMembership", "TroupeMembershipStatus",

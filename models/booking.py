@@ -91,7 +91,8 @@ class Booking(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quota_id: Mapped[int] = mapped_column(sa.ForeignKey("quotas.id"))
-    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"))
+    # Indexed: rosters, exports and the dashboard read an event's bookings by it.
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # The child the place is for, when a parent books for a child; None for one's own seat.
     child_id: Mapped[int | None] = mapped_column(

@@ -35,3 +35,17 @@ class CalendarToken(db.Model):
 
     def __repr__(self) -> str:
         return f"<CalendarToken of user {self.user_id}>"
+
+
+class FeedVersion(db.Model):
+    """A counter raised by every commit that changes what some calendar feeds show:
+    ``events`` for all of them, ``person:<id>`` for one person's own feed
+    (see :mod:`services.feed_cache`). Feeds are answered from cache while it stands."""
+
+    __tablename__ = "feed_versions"
+
+    scope: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    def __repr__(self) -> str:
+        return f"<FeedVersion {self.scope} {self.version}>"

@@ -28,6 +28,9 @@ class Event(db.Model):
     __table_args__ = (
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.Index("ix_events_program_starts", "program_id", "starts_at"),
+        # "Not over yet" lists (upcoming lectures, openings) read a program's events by their
+        # end: with this they touch only what is still to come, not the program's history.
+        sa.Index("ix_events_program_ends", "program_id", "ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

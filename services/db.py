@@ -19,13 +19,32 @@ from models import db
 WRITE_OPTION = "linli_write"
 _WROTE = "linli_wrote"
 
+_STRICT = "linli_strict_writes"
+
+
+class UndeclaredWrite(RuntimeError):
+    """A write on SQLite in a transaction not begun with :func:`begin_write`."""
+
+
+def refuse_undeclared_writes(session: Session) -> None:
+    """From now on, writing on SQLite in a transaction that :func:`begin_write` did not
+    begin raises :class:`UndeclaredWrite` in ``session`` instead of going ahead.
+
+    Such a write works until another writer commits between its first read and its first
+    write, and then fails with SQLITE_BUSY. The app turns this on for every request when
+    testing, so the test suite finds each unit of work that forgot to declare its write.
+    """
+    session.info[_STRICT] = True
+
 
 def begin_write() -> None:
     """Make sure the current transaction may write; open it as a write transaction if
     none is open yet.
 
-    On SQLite a transaction that has only read so far is ended and begun again as a
-    write transaction (nothing is lost: it changed nothing).
+    On SQLite a transaction that has only read so far is ended (it changed nothing) and a
+    write transaction begun in its place. What was loaded stays loaded, as it would in a
+    PostgreSQL transaction: a service reads what decides its write after this call, under
+    the lock (``populate_existing``, ``refresh``), never from objects read before it.
 
     :raises RuntimeError: on SQLite, when the open transaction has already written
         without the write lock (a programming error: declare the write first).
@@ -37,8 +56,26 @@ def begin_write() -> None:
             return
         if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write() must come before the transaction's first write")
-        session.rollback()
+        session.commit()  # ends the read; expire_on_commit is off, so nothing is reloaded
     session.connection(execution_options={WRITE_OPTION: True})
+
+
+def is_write_transaction(session: Session) -> bool:
+    """Tell whether the session's open transaction was begun by :func:`begin_write` (on
+    SQLite; elsewhere any transaction may write)."""
+    connection = session.connection()
+    return connection.dialect.name != "sqlite" or bool(connection.get_execution_options().get(WRITE_OPTION))
+
+
+def _check_declared(session: Session) -> None:
+    if session.info.get(_STRICT) and not is_write_transaction(session):
+        raise UndeclaredWrite("a write on SQLite must begin with begin_write() (services/db.py)")
+
+
+@event.listens_for(Session, "before_flush")
+def _check_flush(session, flush_context, instances) -> None:
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        _check_declared(session)
 
 
 @event.listens_for(Session, "after_flush")
@@ -49,6 +86,7 @@ def _remember_flush(session, flush_context) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _remember_dml(orm_execute_state) -> None:
     if orm_execute_state.is_insert or orm_execute_state.is_update or orm_execute_state.is_delete:
+        _check_declared(orm_execute_state.session)
         orm_execute_state.session.info[_WROTE] = True
 
 

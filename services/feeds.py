@@ -30,7 +30,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import cache
 
 import icalendar
@@ -54,6 +54,9 @@ WINDOW_AHEAD = timedelta(days=365)
 CANCELLED_KEPT = timedelta(days=30)
 # How often subscribers should fetch again (REFRESH-INTERVAL and X-PUBLISHED-TTL).
 REFRESH_INTERVAL = timedelta(hours=1)
+FOREVER = datetime.max.replace(tzinfo=timezone.utc)
+# The longest a built personal feed is reused while nothing is written (see Feed.valid_until).
+PERSONAL_REUSE = timedelta(hours=1)
 TOKEN_BYTES = 32
 
 # Kinds of program whose events only their members see: they stay out of the public
@@ -88,6 +91,18 @@ class Window:
         """The window around ``now``: 30 days back, a year ahead."""
         return cls(now - WINDOW_PAST, now + WINDOW_AHEAD, now - CANCELLED_KEPT)
 
+    def next_change(self, entries: Iterable[Entry], *, entering: datetime | None) -> datetime:
+        """When the clock alone would change a feed of ``entries`` built at this window:
+        the first of them to leave it (30 days after it ends, or after it was cancelled)
+        or the first event to come in (``entering``: the soonest start beyond the window)."""
+        moments = [entering - WINDOW_AHEAD] if entering is not None else []
+        for entry in entries:
+            event = entry.event
+            moments.append(event.ends_at + WINDOW_PAST)
+            if event.is_cancelled:
+                moments.append((event.cancelled_at or event.updated_at) + CANCELLED_KEPT)
+        return min(moments, default=FOREVER)
+
     def clause(self):
         """SQL condition: the event overlaps the window and, if cancelled, was cancelled
         recently enough to still be shown crossed out."""
@@ -113,10 +128,16 @@ class Entry:
 
 @dataclass(frozen=True)
 class Feed:
-    """A rendered calendar: the bytes to send and what HTTP caching needs."""
+    """A rendered calendar: the bytes to send and what HTTP caching needs.
+
+    ``valid_until`` is the first moment at which the clock alone could change the body
+    (an event entering or leaving the window); until then only a write can, which
+    :mod:`services.feed_cache` notices.
+    """
 
     body: bytes
     last_modified: datetime | None = None
+    valid_until: datetime = FOREVER
     etag: str = field(init=False)
 
     def __post_init__(self):
@@ -253,25 +274,41 @@ def _merge(entries: Iterable[Entry]) -> list[Entry]:
 # --- the feeds --------------------------------------------------------------------------
 
 
+def _next_public_start(window: Window, program_id: int | None = None) -> datetime | None:
+    """The soonest start of a public event beyond the window (of one program): the next
+    event to come into a public feed as time passes."""
+    query = (
+        sa.select(sa.func.min(Event.starts_at)).join(Event.program)
+        .where(Event.starts_at >= window.ends_at, ~members_only())
+    )
+    if program_id is not None:
+        query = query.where(Event.program_id == program_id)
+    return db.session.execute(query).scalar_one()
+
+
 def public_feed(*, now: datetime, links: FeedLinks, language: str) -> Feed:
     """Every public event in the window, of every program."""
-    events = db.session.execute(_public_events_query(Window.at(now))).unique().scalars()
+    window = Window.at(now)
+    entries = [Entry(event=e) for e in db.session.execute(_public_events_query(window)).unique().scalars()]
     with force_locale(language):
         return _render(
-            [Entry(event=e) for e in events], links,
+            entries, links,
             name=_("Linli community events"),
             description=_("All public events of our community on Linli: lectures, talks, performances and classes."),
+            valid_until=window.next_change(entries, entering=_next_public_start(window)),
         )
 
 
 def program_feed(program: Program, *, now: datetime, links: FeedLinks, language: str) -> Feed:
     """The events of one program in the window."""
-    query = _public_events_query(Window.at(now)).where(Event.program_id == program.id)
-    events = db.session.execute(query).unique().scalars()
+    window = Window.at(now)
+    query = _public_events_query(window).where(Event.program_id == program.id)
+    entries = [Entry(event=e) for e in db.session.execute(query).unique().scalars()]
     with force_locale(language):
         return _render(
-            [Entry(event=e) for e in events], links, name=program.name,
+            entries, links, name=program.name,
             description=program.description or _("Events of %(program)s on Linli.", program=program.name),
+            valid_until=window.next_change(entries, entering=_next_public_start(window, program.id)),
         )
 
 
@@ -293,6 +330,8 @@ def personal_feed(user: User, *, now: datetime, links: FeedLinks, language: str,
             entries, links, name=_("My Linli calendar"),
             description=_("What I booked on Linli. Waiting-list places are marked tentative."),
             alarm=timedelta(minutes=alarm_minutes) if alarm_minutes else None,
+            # The sources can't say cheaply what enters their window next: reuse it a while.
+            valid_until=window.next_change(entries, entering=now + WINDOW_AHEAD + PERSONAL_REUSE),
         )
 
 
@@ -393,7 +432,8 @@ def _vevent(entry: Entry, links: FeedLinks, alarm: timedelta | None = None) -> t
 
 
 def _render(entries: list[Entry], links: FeedLinks, *, name: str | None = None,
-            description: str | None = None, alarm: timedelta | None = None) -> Feed:
+            description: str | None = None, alarm: timedelta | None = None,
+            valid_until: datetime = FOREVER) -> Feed:
     """Write the calendar; ``name`` marks a subscription (a download has none)."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
@@ -415,7 +455,7 @@ def _render(entries: list[Entry], links: FeedLinks, *, name: str | None = None,
         vevent, changed = _vevent(entry, links, alarm)
         calendar.add_component(vevent)
         last_modified = changed if last_modified is None else max(last_modified, changed)
-    return Feed(body=calendar.to_ical(), last_modified=last_modified)
+    return Feed(body=calendar.to_ical(), last_modified=last_modified, valid_until=valid_until)
 
 
 # --- personal feed tokens ---------------------------------------------------------------
@@ -445,6 +485,7 @@ def reset_feed_token(user: User, *, now: datetime) -> str:
 def show_children(user: User, shown: bool) -> None:
     """Record the parent's choice: their children's classes appear in their personal
     feed by the child's first name (``shown``), or not at all."""
+    begin_write()
     user.children_in_calendar = shown
     db.session.flush()
 
@@ -465,7 +506,9 @@ def user_for_feed_token(token: str) -> User | None:
         return None
     digest = _digest(token)
     row = db.session.execute(
-        sa.select(CalendarToken).where(CalendarToken.token_hash == digest).options(joinedload(CalendarToken.user))
+        sa.select(CalendarToken).where(CalendarToken.token_hash == digest)
+        # The person, not their roles: a feed needs no permissions (one query, not two).
+        .options(joinedload(CalendarToken.user).lazyload(User.role_links))
     ).scalar_one_or_none()
     if row is None or not hmac.compare_digest(row.token_hash, digest) or not row.user.is_active:
         return None

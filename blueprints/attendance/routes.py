@@ -97,10 +97,14 @@ def index():
 
 
 def _labels() -> dict:
-    """What the roster's templates use to name statuses and ways of checking in."""
+    """What the roster's templates use to name statuses and ways of checking in, already
+    in the reader's language: a roster of 200 shows them over a thousand times, and each
+    lazy label would be looked up again every time."""
     return dict(
-        markable=attendance.MARKABLE, labels=roster_service.STATUS_LABELS,
-        method_labels=roster_service.METHOD_LABELS, not_yet=roster_service.NOT_YET_LABEL,
+        markable=attendance.MARKABLE,
+        labels={status: str(label) for status, label in roster_service.STATUS_LABELS.items()},
+        method_labels={method: str(label) for method, label in roster_service.METHOD_LABELS.items()},
+        not_yet=str(roster_service.NOT_YET_LABEL),
     )
 
 

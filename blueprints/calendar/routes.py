@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from models import Event, Program
-from services import feeds, notifications
+from services import feed_cache, feeds, notifications
 from services.dates import now_utc
 
 from ..common import event_page
@@ -57,6 +57,21 @@ def _links() -> feeds.FeedLinks:
 
 def _language() -> str:
     return current_app.config["CALENDAR_LANGUAGE"]
+
+
+def _cached(key: tuple, scopes: list[str], build) -> feeds.Feed:
+    """The feed ``key`` from this process's cache when the versions of ``scopes`` haven't
+    moved and the clock hasn't changed it; else ``build(now)`` and keep it."""
+    cache = current_app.extensions.setdefault("linli_feed_cache", feed_cache.FeedCache())
+    now = now_utc()
+    # Everything a feed's bytes depend on besides the data: where links point, the language.
+    key = (*key, absolute_url("calendar.all_events"), uid_domain(), _language())
+    versions = feed_cache.versions(scopes)
+    feed = cache.get(key, versions, now=now)
+    if feed is None:
+        feed = build(now)
+        cache.put(key, versions, feed, now=now)
+    return feed
 
 
 @bp.app_template_global()
@@ -124,7 +139,8 @@ def keep_personal_feeds_private(response: Response) -> Response:
 @bp.route("/all.ics")
 def all_events():
     """Every public event of the community, for calendar apps to subscribe to."""
-    feed = feeds.public_feed(now=now_utc(), links=_links(), language=_language())
+    feed = _cached(("all",), [feed_cache.EVENTS],
+                   lambda now: feeds.public_feed(now=now, links=_links(), language=_language()))
     return ics_response(feed, filename="linli.ics")
 
 
@@ -134,7 +150,8 @@ def program(slug: str):
     program = feeds.public_program(slug)
     if program is None:
         abort(404)
-    feed = feeds.program_feed(program, now=now_utc(), links=_links(), language=_language())
+    feed = _cached(("program", program.id), [feed_cache.EVENTS],
+                   lambda now: feeds.program_feed(program, now=now, links=_links(), language=_language()))
     return ics_response(feed, filename=re.sub(r"[^A-Za-z0-9_-]", "-", program.slug) + ".ics")
 
 
@@ -156,6 +173,8 @@ def personal(token: str):
     if user is None:
         abort(404)
     settings = notifications.settings_of(user)
-    feed = feeds.personal_feed(user, now=now_utc(), links=_links(), language=_language(),
-                               alarm_minutes=settings.calendar_alarm_minutes if settings else None)
+    alarm = settings.calendar_alarm_minutes if settings else None
+    feed = _cached(("personal", user.id, alarm), [feed_cache.EVENTS, feed_cache.person_scope(user.id)],
+                   lambda now: feeds.personal_feed(user, now=now, links=_links(), language=_language(),
+                                                   alarm_minutes=alarm))
     return ics_response(feed, filename="linli-my-calendar.ics")

@@ -286,8 +286,56 @@ def test_a_program_feed_of_500_events_takes_as_many_queries_as_one_of_5(app, cli
     few, _ = fetch()
     add(495, 5)
     many, body = fetch()
-    assert many == few <= 2
+    # The program, the feed's version, its events, the next event to come into its window.
+    assert many == few <= 4
     assert len(strict_events(body)) == 500
+
+
+def test_an_unchanged_feed_is_answered_from_its_version_without_building_it(client, lecture, now, count_queries):
+    user = make_user()
+    book_seat(lecture, user, now=now)
+    db.session.commit()
+    for url, queries in (("/calendar/all.ics", 1), (f"/calendar/u/{new_token(user, now)}.ics", 3)):
+        first = client.get(url)
+        db.session.expunge_all()
+        with count_queries() as statements:
+            again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304
+        # The feed's version (and for a personal feed, whose it is and the alarm they chose):
+        # nothing of the feed itself.
+        assert len(statements) == queries, statements
+        with count_queries() as statements:
+            full = client.get(url)
+        assert full.data == first.data and full.headers["ETag"] == first.headers["ETag"]
+        assert len(statements) == queries
+
+
+def test_a_feed_answered_from_cache_still_follows_every_change(client, lecture, now, time_machine):
+    user = make_user()
+    token = new_token(user, now)
+    public, personal = "/calendar/all.ics", f"/calendar/u/{token}.ics"
+
+    def etags():
+        return client.get(public).headers["ETag"], client.get(personal).headers["ETag"]
+
+    seen = etags()
+    assert etags() == seen  # served again unchanged
+    lecture.venue.name = "城市书房（东）"  # a venue renamed: every feed showing it changes
+    db.session.commit()
+    assert client.get(public).headers["ETag"] != seen[0]
+    assert "城市书房（东）" in client.get(public).get_data(as_text=True)
+    seen = etags()
+
+    book_seat(lecture, user, now=now)  # a booking: the person's own feed, not the public one
+    db.session.commit()
+    now_public, now_personal = etags()
+    assert now_public == seen[0] and now_personal != seen[1]
+    assert lecture.title in client.get(personal).get_data(as_text=True)
+
+    # Nobody writes, but a month after the lecture it leaves the window: the clock alone.
+    time_machine.move_to(lecture.ends_at + feeds.WINDOW_PAST + timedelta(minutes=1), tick=True)
+    assert lecture.title not in client.get(public).get_data(as_text=True)
+    assert lecture.title not in client.get(personal).get_data(as_text=True)
 
 
 def test_a_program_slug_never_breaks_the_download_header(client, now):

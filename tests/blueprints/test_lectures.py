@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from models import Booking, BookingStatus, Event, EventStatus, ProgramKind, Quota, Role, db
-from services import capacity
-from services.booking import cancel_booking
+from models import Booking, BookingStatus, Event, EventStatus, Program, ProgramKind, Quota, Role, User, Venue, db
+from services import capacity, lectures
+from services.booking import book_seat, cancel_booking
 from services.dates import local_datetime, to_local
 from services.lectures import cancel_lecture
 from tests.blueprints.conftest import alerts, field_errors, page, seat, visible_text
@@ -920,4 +920,54 @@ def test_manage_runs_as_many_queries_for_4_programs_as_for_1(client, count_queri
     make_event(make_program(organizers=[organizer("赵老师")], name="别人的讲堂"), now=now)
     many = queries_to_show(client, count_queries, "/lectures/manage", 4)
 
+    assert many == few
+
+
+# --- cost that doesn't grow with the data ------------------------------------------------
+
+
+def test_lecture_pages_and_booking_run_as_many_queries_with_years_of_history(client, now, count_queries):
+    """The list, a lecture page and a booking: the same statements for a program with a
+    short past and few bookers as for one with many past lectures and a full house."""
+    program = make_program(slug="wenshi-jiangtang", series=["齐国故城系"])
+    venue = make_venue()
+    coming = [make_event(program, starts_in=timedelta(days=3 + n), capacity=300, now=now).id for n in range(3)]
+    resident = make_user("张桂芳")
+    login(client, resident)
+    crowd = [make_user(f"居民{n}").id for n in range(4)]
+    program_id, venue_id = program.id, venue.id
+
+    def add_history(count: int, offset: int) -> None:
+        for n in range(offset, offset + count):
+            start = now - timedelta(days=7 * (n + 1))
+            past = lectures.new_event(db.session.get(Program, program_id), title=f"往期 {n}", starts_at=start,
+                                      ends_at=start + timedelta(hours=1), capacity=40,
+                                      booking_cutoff=timedelta(hours=1), venue=db.session.get(Venue, venue_id),
+                                      now=start)
+            db.session.flush()
+            for person_id in crowd:
+                db.session.add(Booking(quota_id=past.seat_quota_id, event_id=past.id, user_id=person_id,
+                                       status=BookingStatus.CONFIRMED, places=1, created_at=start,
+                                       confirmed_at=start))
+        db.session.commit()
+
+    def cost(event_index: int) -> list[int]:
+        counts = []
+        for method, url in (("get", "/lectures/"), ("get", f"/lectures/{coming[0]}"),
+                            ("post", f"/lectures/{coming[event_index]}/book")):
+            db.session.expunge_all()
+            with count_queries() as statements:
+                response = getattr(client, method)(url)
+            assert response.status_code == (302 if method == "post" else 200)
+            counts.append(len(statements))
+        return counts
+
+    add_history(2, 0)
+    few = cost(1)
+    add_history(60, 2)
+    for person_id in crowd:  # others booked the coming lectures too
+        for event_id in coming:
+            book_seat(db.session.get(Event, event_id), db.session.get(User, person_id), now=now)
+    db.session.commit()
+    many = cost(2)
     assert many == few
