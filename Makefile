@@ -6,13 +6,16 @@ FLASK := $(BIN)/flask --app app
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
+RUNS ?= 1
 
-.PHONY: help install db run test test-pg browser translations screenshots bench clean
+.PHONY: help install db run serve test test-pg race browser translations screenshots bench clean
 
 help:
 	@echo "make run        create the virtualenv, migrate and seed the SQLite database, serve http://$(HOST):$(PORT)"
+	@echo "make serve      migrate the database and serve it with gunicorn, the production server"
 	@echo "make test       run the whole test suite on SQLite (installs Chromium for the browser tests if missing)"
 	@echo "make test-pg    run the whole test suite on a throwaway PostgreSQL cluster"
+	@echo "make race RUNS=5  the rush over HTTP (gunicorn, 4 workers) RUNS times on SQLite, then on PostgreSQL"
 	@echo "make translations  extract, update and compile the translation catalogs"
 	@echo "make bench      measure response times against /healthz (writes docs/PERFORMANCE.md)"
 
@@ -31,6 +34,12 @@ db: install
 run: db
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# The production server on the same database: migrations, then gunicorn (gunicorn.conf.py;
+# WEB_CONCURRENCY workers, default 2 × cores + 1). No demo data is added.
+serve: install
+	$(FLASK) db upgrade
+	LINLI_BIND=$(HOST):$(PORT) exec $(BIN)/gunicorn -c gunicorn.conf.py
+
 browser:
 	scripts/ensure-chromium
 
@@ -39,6 +48,14 @@ test: install browser
 
 test-pg: install browser
 	scripts/with-postgres $(BIN)/python -m pytest
+
+# The Wednesday-morning rush over HTTP (tests/load): gunicorn with 4 workers, RUNS times on
+# SQLite, then RUNS times on a throwaway PostgreSQL cluster.
+race: install
+	for run in $$(seq $(RUNS)); do echo "race $$run/$(RUNS) on SQLite"; \
+		$(BIN)/python -m pytest -q tests/load || exit 1; done
+	scripts/with-postgres sh -c 'for run in $$(seq $(RUNS)); do echo "race $$run/$(RUNS) on PostgreSQL"; \
+		$(BIN)/python -m pytest -q tests/load || exit 1; done'
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
