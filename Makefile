@@ -7,8 +7,11 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 RUNS ?= 1
+# Test processes: one per core (pytest-xdist); the HTTP rush keeps to one of them.
+WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
-.PHONY: help install db run serve test test-pg race browser translations screenshots bench clean
+.PHONY: help install db run serve test test-pg race tools browser nginx translations screenshots bench clean
 
 help:
 	@echo "make run        create the virtualenv, migrate and seed the SQLite database, serve http://$(HOST):$(PORT)"
@@ -43,11 +46,16 @@ serve: install
 browser:
 	scripts/ensure-chromium
 
-test: install browser
-	$(BIN)/python -m pytest
+nginx:
+	scripts/ensure-nginx
 
-test-pg: install browser
-	scripts/with-postgres $(BIN)/python -m pytest
+tools: browser nginx
+
+test: install tools
+	$(PYTEST)
+
+test-pg: install tools
+	scripts/with-postgres $(PYTEST)
 
 # The Wednesday-morning rush over HTTP (tests/load): gunicorn with 4 workers, RUNS times on
 # SQLite, then RUNS times on a throwaway PostgreSQL cluster.
