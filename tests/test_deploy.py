@@ -37,7 +37,7 @@ from models import db
 from services import feeds
 from services.booking import book_seat
 from services.dates import now_utc
-from tests.conftest import TEST_DATABASE_URL, make_event, make_user
+from tests.conftest import TEST_CLOCK, TEST_DATABASE_URL, make_event, make_user
 from tests.deploy_sandbox import (
     NGINX, ROOT, SITE, SYSTEMD_ANALYZE, Sandbox, install_shims, nginx_configuration,
 )
@@ -68,6 +68,7 @@ def guide_commands(sections: tuple[str, ...] | None = None) -> list[str]:
 
 @needs_nginx
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="the guide deploys on PostgreSQL (make test-pg runs it)")
+@pytest.mark.skipif(bool(TEST_CLOCK), reason="the guide's servers run on the real clock; the test clock changes nothing here")
 @pytest.mark.timeout(600)
 def test_every_command_of_the_guide_runs_in_order(tmp_path):
     """Sections 1 and 2 (one server, backups and the drill) in one shell; then section 3
