@@ -9,13 +9,19 @@ PORT ?= 5000
 # make bench DB=postgres measures on a throwaway PostgreSQL cluster; BENCH_ARGS adds options.
 DB ?= sqlite
 BENCH_ARGS ?=
+RUNS ?= 1
+# Test processes: one per core (pytest-xdist); the HTTP rush keeps to one of them.
+WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
-.PHONY: help install db run test test-pg browser translations screenshots bench clean
+.PHONY: help install db run serve test test-pg race tools browser nginx translations screenshots bench clean
 
 help:
 	@echo "make run        create the virtualenv, migrate and seed the SQLite database, serve http://$(HOST):$(PORT)"
+	@echo "make serve      migrate the database and serve it with gunicorn, the production server"
 	@echo "make test       run the whole test suite on SQLite (installs Chromium for the browser tests if missing)"
 	@echo "make test-pg    run the whole test suite on a throwaway PostgreSQL cluster"
+	@echo "make race RUNS=5  the rush over HTTP (gunicorn, 4 workers) RUNS times on SQLite, then on PostgreSQL"
 	@echo "make translations  extract, update and compile the translation catalogs"
 	@echo "make bench      gunicorn + wrk against a hello-world, demo and scale data (writes docs/PERFORMANCE.md);"
 	@echo "                make bench DB=postgres for PostgreSQL"
@@ -36,14 +42,33 @@ run: db
 	@$(FLASK) notifications status
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# The production server on the same database: migrations, then gunicorn (gunicorn.conf.py;
+# WEB_CONCURRENCY workers, default 2 × cores + 1). No demo data is added.
+serve: install
+	$(FLASK) db upgrade
+	LINLI_BIND=$(HOST):$(PORT) exec $(BIN)/gunicorn -c gunicorn.conf.py
+
 browser:
 	scripts/ensure-chromium
 
-test: install browser
-	$(BIN)/python -m pytest
+nginx:
+	scripts/ensure-nginx
 
-test-pg: install browser
-	scripts/with-postgres $(BIN)/python -m pytest
+tools: browser nginx
+
+test: install tools
+	$(PYTEST)
+
+test-pg: install tools
+	scripts/with-postgres $(PYTEST)
+
+# The Wednesday-morning rush over HTTP (tests/load): gunicorn with 4 workers, RUNS times on
+# SQLite, then RUNS times on a throwaway PostgreSQL cluster.
+race: install
+	for run in $$(seq $(RUNS)); do echo "race $$run/$(RUNS) on SQLite"; \
+		$(BIN)/python -m pytest -q tests/load || exit 1; done
+	scripts/with-postgres sh -c 'for run in $$(seq $(RUNS)); do echo "race $$run/$(RUNS) on PostgreSQL"; \
+		$(BIN)/python -m pytest -q tests/load || exit 1; done'
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \

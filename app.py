@@ -14,6 +14,7 @@ from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import joinedload
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import config as settings
@@ -32,9 +33,19 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+class Linli(Flask):
+    """Flask, with the error log keeping secrets in URLs out as the access log does."""
+
+    def log_exception(self, exc_info) -> None:
+        from serving import redact_url
+
+        self.logger.error("Exception on %s [%s]", redact_url(request.full_path.rstrip("?")), request.method,
+                          exc_info=exc_info)
+
+
 def create_app(config: Mapping | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass one)."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Linli(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = DatabaseIdConverter
     app.config.from_object(settings.Defaults)
     app.config.from_mapping(settings.from_environment())
@@ -71,7 +82,15 @@ def _finish_config(app: Flask) -> None:
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         uri = "sqlite:///" + os.path.join(app.instance_path, "linli.sqlite3")
-    app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalize_database_url(uri)
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri = settings.normalize_database_url(uri)
+    if uri.startswith("postgresql"):
+        # What a test or the environment set explicitly wins over the settings' options.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **settings.postgresql_engine_options(app.config), **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
+    if app.config["PROXY_COUNT"]:
+        trusted = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.instance_secret_key(app.instance_path)
     app.config.setdefault("SQLALCHEMY_SESSION_OPTIONS", {})

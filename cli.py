@@ -1,6 +1,9 @@
 """Command-line tasks (``flask --app app …``): ``create-admin``, ``seed-demo``, ``seed-scale``,
-``mark-no-shows``, ``notifications run|status`` and ``reminders send``."""
+``mark-no-shows``, ``notifications run|status``, ``reminders send``, ``backup``, ``restore``
+and ``copy-database``."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -142,6 +145,49 @@ def register_commands(app: Flask) -> None:
 
         written = jobs.send_reminders()
         click.echo(f"{written} reminders written.")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def backup(path: Path) -> None:
+        """Write a consistent copy of the database to PATH while the site runs (SQLite's
+        backup API; pg_dump on PostgreSQL)."""
+        from maintenance.backup import BackupError, backup as make_backup
+
+        try:
+            made = make_backup(app.config["SQLALCHEMY_DATABASE_URI"], path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Backup written to {made.path} ({made.size} bytes).")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Replace a database that holds data or is in use.")
+    def restore(path: Path, force: bool) -> None:
+        """Replace the database with the backup at PATH; refuses a database in use
+        without --force. Run `db upgrade` afterwards."""
+        from maintenance.backup import BackupError, restore as restore_backup
+
+        db.engine.dispose()  # this process's own connections don't count as "in use"
+        try:
+            restore_backup(app.config["SQLALCHEMY_DATABASE_URI"], path, force=force)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Database restored from {path}. Now run: flask --app app db upgrade")
+
+    @app.cli.command("copy-database")
+    @click.argument("target_url")
+    def copy_database(target_url: str) -> None:
+        """Copy every table into the empty, migrated database at TARGET_URL (e.g. from
+        SQLite to PostgreSQL) and compare the counts."""
+        from maintenance.transfer import TransferError, copy_database as copy
+
+        try:
+            counts = copy(db.engine, target_url, db.metadata)
+        except TransferError as error:
+            raise click.ClickException(str(error)) from error
+        for table, count in counts.items():
+            click.echo(f"  {table:<28} {count:>8}")
+        click.echo(f"Copied {sum(counts.values())} rows in {len(counts)} tables; every count matches.")
 
 
 def email_status(app: Flask) -> str:

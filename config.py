@@ -50,6 +50,15 @@ class Defaults:
     # marked failed after NOTIFY_MAX_ATTEMPTS tries (1 + 2 + 4 + 8 minutes by default).
     NOTIFY_MAX_ATTEMPTS = 5
     NOTIFY_RETRY_SECONDS = 60
+    # Behind a reverse proxy: how many proxies (nginx, a load balancer …) stand between the
+    # visitor and the app. 0 trusts no X-Forwarded-* header; n trusts the last n entries.
+    PROXY_COUNT = 0
+    # PostgreSQL only: connections each server process keeps (and may add beyond them), how
+    # long one statement may run, and the name the server's activity view shows.
+    DATABASE_POOL_SIZE = 3
+    DATABASE_MAX_OVERFLOW = 2
+    DATABASE_STATEMENT_TIMEOUT_MS = 15_000
+    DATABASE_APPLICATION_NAME = "linli"
 
 
 # Environment variables read at start-up: name -> (config key, converter).
@@ -70,6 +79,11 @@ ENVIRONMENT = {
     "LINLI_MAIL_FROM": ("MAIL_DEFAULT_SENDER", str),
     "LINLI_NOTIFY_MAX_ATTEMPTS": ("NOTIFY_MAX_ATTEMPTS", int),
     "LINLI_NOTIFY_RETRY_SECONDS": ("NOTIFY_RETRY_SECONDS", int),
+    "LINLI_PROXY_COUNT": ("PROXY_COUNT", int),
+    "LINLI_DB_POOL_SIZE": ("DATABASE_POOL_SIZE", int),
+    "LINLI_DB_MAX_OVERFLOW": ("DATABASE_MAX_OVERFLOW", int),
+    "LINLI_DB_STATEMENT_TIMEOUT_MS": ("DATABASE_STATEMENT_TIMEOUT_MS", int),
+    "LINLI_DB_APPLICATION_NAME": ("DATABASE_APPLICATION_NAME", str),
 }
 
 
@@ -93,13 +107,38 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def postgresql_engine_options(config) -> dict:
+    """Engine options for PostgreSQL from the settings: the pool each server process keeps,
+    a statement timeout and the application name, set on every new connection."""
+    return {
+        "pool_size": config["DATABASE_POOL_SIZE"],
+        "max_overflow": config["DATABASE_MAX_OVERFLOW"],
+        "pool_timeout": 10,
+        "pool_recycle": 3600,
+        "connect_args": {
+            "application_name": config["DATABASE_APPLICATION_NAME"],
+            "connect_timeout": 5,
+            "options": f"-c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])}",
+        },
+    }
+
+
 def instance_secret_key(instance_path: str) -> str:
     """A secret key kept in the instance folder, made on first use (development only)."""
     path = Path(instance_path) / "secret_key"
     if not path.exists():
+        # Several server processes may start at once: each writes its own candidate and
+        # links it into place; the first link wins and everyone reads the same key.
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        candidate = path.with_name(f".secret_key.{os.getpid()}")
+        candidate.write_text(secrets.token_hex(32))
+        candidate.chmod(0o600)
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
     return path.read_text().strip()
 
 

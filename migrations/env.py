@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -98,8 +99,44 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        with sqlite_foreign_keys_off(connection):
+            with context.begin_transaction():
+                context.run_migrations()
+                check_foreign_keys(connection)
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """On SQLite, run the migrations with foreign keys off, and turn them on again after.
+
+    Alembic's batch mode changes a SQLite table by copying it into a new one, dropping the
+    old one and renaming the copy. With foreign keys on, dropping the old table fires every
+    ``ON DELETE`` rule that points at it: rebuilding ``users`` would empty bookings,
+    attendance, memberships … (or fail on a CHECK). SQLite only changes the setting
+    outside a transaction, so it is set on the driver's connection before Alembic begins
+    one; :func:`check_foreign_keys` then proves nothing was left dangling.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    if raw.in_transaction:
+        raise RuntimeError("migrations must start outside a transaction on SQLite")
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
+
+
+def check_foreign_keys(connection):
+    """On SQLite, refuse to commit migrations that left a row pointing at nothing."""
+    if connection.dialect.name != "sqlite":
+        return
+    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if problems:
+        listed = ", ".join(f"{table} row {rowid} -> {parent}" for table, rowid, parent, _ in problems[:10])
+        raise RuntimeError(f"migration left {len(problems)} broken foreign keys: {listed}")
 
 
 if context.is_offline_mode():

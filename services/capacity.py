@@ -12,8 +12,10 @@ this module. Each operation runs inside one write transaction:
 4. partial unique indexes allow one active booking per person per quota for themselves,
    and one per child a parent books for.
 
-Waiting-list order is the order people joined it (``waitlisted_at``, then id). A freed
-place goes to the head of the list; nobody jumps the queue while people are waiting.
+Waiting-list order is the order people joined it (``waitlisted_at``, then id), which is
+the order they got the quota lock in: ``waitlisted_at`` is never earlier than that of
+anyone already waiting. A freed place goes to the head of the list; nobody jumps the
+queue while people are waiting.
 
 Every promotion — from ``release_booking``, ``promote_waitlist`` or ``set_capacity`` —
 passes through ``_promote``, which hands the promoted bookings to the listeners
@@ -62,7 +64,7 @@ def lock_quota(quota_id: int) -> Quota:
     return db.session.execute(
         sa.select(Quota)
         .where(Quota.id == quota_id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see services/locks.py
         .execution_options(populate_existing=True)
     ).scalar_one()
 
@@ -110,8 +112,27 @@ def _waiting_query(quota_id: int):
     )
 
 
-def _has_waiting(quota_id: int) -> bool:
-    return db.session.execute(_waiting_query(quota_id).limit(1)).first() is not None
+def _last_waitlisted_at(quota_id: int) -> datetime | None:
+    """When the last person still waiting in the quota joined its list (None: nobody waits)."""
+    return db.session.execute(
+        sa.select(sa.func.max(Booking.waitlisted_at))
+        .where(Booking.quota_id == quota_id, Booking.status == BookingStatus.WAITLISTED)
+    ).scalar_one()
+
+
+def _joining_time(now: datetime, last_waiting_since: datetime | None) -> datetime:
+    """The time a newcomer joins the waiting list at: ``now``, but never before the last
+    person already on it.
+
+    The caller read ``now`` before the quota lock was held; on PostgreSQL a request that
+    read its clock earlier can get the lock later than another. The list is ordered by
+    (``waitlisted_at``, id) and ids are handed out under the lock, so taking the later of
+    the two times keeps the list in the order of the lock — the place told to each person
+    is their true place — and a frozen clock in tests still gives ``now`` itself.
+    """
+    if last_waiting_since is None or now >= last_waiting_since:
+        return now
+    return last_waiting_since
 
 
 def request_places(
@@ -135,7 +156,8 @@ def request_places(
     if check is not None:
         check()
 
-    if not _has_waiting(quota_id) and _claim(quota_id, places):
+    last_waiting_since = _last_waitlisted_at(quota_id)
+    if last_waiting_since is None and _claim(quota_id, places):
         status = BookingStatus.CONFIRMED
     elif waitlist:
         status = BookingStatus.WAITLISTED
@@ -147,7 +169,7 @@ def request_places(
         status=status,
         created_at=now,
         confirmed_at=now if status is BookingStatus.CONFIRMED else None,
-        waitlisted_at=now if status is BookingStatus.WAITLISTED else None,
+        waitlisted_at=_joining_time(now, last_waiting_since) if status is BookingStatus.WAITLISTED else None,
     )
     try:
         with db.session.begin_nested():

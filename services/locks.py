@@ -7,6 +7,13 @@ database's only write lock, so ``FOR UPDATE`` is left out and the calls cost one
 Lock order, to keep PostgreSQL free of deadlocks: an event first, then people in
 ascending id, then quotas (:func:`services.capacity.lock_quota`). Nothing takes a
 person's lock and then waits for an event's.
+
+The locks are ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: they queue writers of the same
+row as strongly, but let a transaction insert a row that *refers* to the locked one (its
+foreign-key check takes a ``KEY SHARE`` lock, which ``FOR UPDATE`` would block). Every
+booking names its event, so with ``FOR UPDATE`` a booking holding a quota would wait for
+an organizer holding the event, who waits for the quota: a deadlock the HTTP race suite
+found (``tests/load``; the regression test is in ``tests/services/test_race.py``).
 """
 from __future__ import annotations
 
@@ -28,10 +35,10 @@ def lock_people(user_ids: Iterable[int]) -> None:
     """Lock several people's rows, in ascending id (the order every writer uses)."""
     begin_write()
     for user_id in sorted(set(user_ids)):
-        db.session.execute(sa.select(User.id).where(User.id == user_id).with_for_update())
+        db.session.execute(sa.select(User.id).where(User.id == user_id).with_for_update(key_share=True))
 
 
 def lock_event(event_id: int) -> None:
     """Lock an event's row, so its time can't change while shifts at it are being taken."""
     begin_write()
-    db.session.execute(sa.select(Event.id).where(Event.id == event_id).with_for_update())
+    db.session.execute(sa.select(Event.id).where(Event.id == event_id).with_for_update(key_share=True))

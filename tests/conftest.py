@@ -11,9 +11,13 @@ there. A test that needs a particular day moves the clock itself with time-machi
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +29,25 @@ from models import Membership, MembershipStatus, Program, ProgramKind, Role, Ser
 from services import lectures, shifts
 from services.dates import now_utc
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist on PostgreSQL, each worker gets a database of its own, made
+    afresh beside the one ``TEST_DATABASE_URL`` names (workers would empty each other's)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    given = sa.make_url(url)
+    name = f"{given.database}_{worker}"
+    engine = sa.create_engine(given, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    os.environ["TEST_DATABASE_URL"] = given.set(database=name).render_as_string(hide_password=False)
+    return os.environ["TEST_DATABASE_URL"]
+
+
+TEST_DATABASE_URL = _worker_database(os.environ.get("TEST_DATABASE_URL"))
 TEST_CLOCK = os.environ.get("LINLI_TEST_CLOCK")
 PASSWORD = "correct horse battery"
 _phones = itertools.count(1)
@@ -91,6 +113,34 @@ def app(tmp_path):
         db.engine.dispose()
 
 
+@contextmanager
+def new_database(folder: Path) -> Iterator[str]:
+    """A new, empty database of the kind the suite runs on — a SQLite file in ``folder``,
+    or a PostgreSQL database beside the test database — removed afterwards; yields its URL."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{folder / f'scratch-{next(_phones)}.sqlite3'}"
+        return
+    given = sa.make_url(TEST_DATABASE_URL)
+    name = f"{given.database}_scratch_{next(_phones)}"
+    engine = sa.create_engine(given, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield given.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
+
+
+@pytest.fixture
+def scratch_database_url(tmp_path):
+    """The URL of a new, empty database for one test (see :func:`new_database`)."""
+    with new_database(tmp_path) as url:
+        yield url
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
@@ -101,11 +151,30 @@ def now():
     return now_utc()
 
 
+@functools.cache
+def password_hash(password: str) -> str:
+    """The stored hash of ``password``, made once per run: hashing is slow on purpose
+    (scrypt), and hundreds of test accounts don't need a salt each."""
+    user = User()
+    _set_password(user, password)
+    return user.password_hash
+
+
+_set_password = User.set_password
+
+
+@pytest.fixture
+def cached_password_hashes(monkeypatch):
+    """Make ``User.set_password`` reuse :func:`password_hash` (for tests that seed the demo)."""
+    monkeypatch.setattr(User, "set_password", lambda user, password: setattr(
+        user, "password_hash", password_hash(password)))
+
+
 def make_user(name: str = "张桂芳", *, phone: str | None = None, roles=(Role.RESIDENT,),
               password: str = PASSWORD) -> User:
     """A committed account; every call gets a new phone number unless one is given."""
     user = User(phone=phone or f"139{next(_phones):08d}", display_name=name)
-    user.set_password(password)
+    user.password_hash = password_hash(password)
     for role in roles:
         user.grant(role)
     db.session.add(user)

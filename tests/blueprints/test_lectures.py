@@ -826,8 +826,10 @@ def test_who_booked_shows_organizers_names_and_phones_with_the_waiting_list_in_o
     program, person = organized_program()
     event = make_event(program, capacity=1, now=now)
     seat(event, make_user("甲", phone="13811110001"), now)
-    seat(event, make_user("丙", phone="13811110003"), now + timedelta(seconds=2), waitlist=True)
     seat(event, make_user("乙", phone="13811110002"), now + timedelta(seconds=1), waitlist=True)
+    seat(event, make_user("丁", phone="13811110004"), now + timedelta(seconds=3), waitlist=True)
+    # 丙's request read its clock before 丁's but got the lock after it: it queues behind.
+    seat(event, make_user("丙", phone="13811110003"), now + timedelta(seconds=2), waitlist=True)
     login(client, person)
 
     body = visible_text(client.get(f"/lectures/{event.id}/bookings"))
@@ -836,7 +838,7 @@ def test_who_booked_shows_organizers_names_and_phones_with_the_waiting_list_in_o
     assert "甲 13811110001" in body
     booked, waiting = body.split("候补中", 1)
     assert "13811110001" in booked
-    assert waiting.index("乙 13811110002") < waiting.index("丙 13811110003")
+    assert waiting.index("乙 13811110002") < waiting.index("丁 13811110004") < waiting.index("丙 13811110003")
 
 
 def test_who_booked_leaves_out_cancelled_bookings(client, now):

@@ -124,3 +124,24 @@ def test_healthz_answers_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
+
+
+def test_healthz_asks_the_database_once_and_is_not_cached(client, count_queries):
+    with count_queries() as statements:
+        response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert len(statements) == 1
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path, caplog):
+    from app import create_app
+
+    broken = create_app({
+        "TESTING": True, "SECRET_KEY": "x",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'no-such-folder' / 'linli.sqlite3'}",
+    })
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "database unavailable"}
+    assert "the database did not answer" in caplog.text

@@ -602,7 +602,7 @@ def test_waiting_list_and_cancelled_bookings_are_never_no_shows(app, now):
     assert status is BookingStatus.WAITLISTED
 
 
-def test_the_demo_has_attendance_to_look_at(app, now):
+def test_the_demo_has_attendance_to_look_at(app, now, cached_password_hashes):
     import demo
     from services import dashboard
 

@@ -14,7 +14,7 @@ from services import points, talks
 from services.dates import LOCAL_TZ, now_utc
 
 
-def test_the_demo_has_a_month_of_talks_members_and_credited_service(app, time_machine):
+def test_the_demo_has_a_month_of_talks_members_and_credited_service(app, time_machine, cached_password_hashes):
     # Mid-year: the demo's past month of service falls in this year's honour board.
     time_machine.move_to(datetime(2026, 11, 18, 10, 0, tzinfo=LOCAL_TZ), tick=True)
     logins = dict(demo.seed())

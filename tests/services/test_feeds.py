@@ -627,7 +627,7 @@ def test_feeds_render_in_a_constant_number_of_queries(app, now, count_queries):
 # --- the demo community ----------------------------------------------------------------------
 
 
-def test_the_demo_community_shows_an_edit_a_cancellation_and_a_waiting_place(app, now):
+def test_the_demo_community_shows_an_edit_a_cancellation_and_a_waiting_place(app, now, cached_password_hashes):
     import demo
 
     people = {user.phone: user for _, user in demo.seed()}

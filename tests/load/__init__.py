@@ -1,0 +1,1 @@
+"""The rush over HTTP: the real server, real clients, checked with SQL."""
