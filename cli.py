@@ -20,7 +20,7 @@ def register_commands(app: Flask) -> None:
         from services import accounts
         from services.dates import now_utc
         from services.db import begin_write
-        from services.errors import PhoneTaken
+        from services.errors import PhoneTaken, WeakPassword
 
         phone = accounts.normalize_phone(phone)
         if not accounts.is_valid_phone(phone):
@@ -33,6 +33,8 @@ def register_commands(app: Flask) -> None:
                 roles=(Role.RESIDENT, Role.ORGANIZER, Role.ADMIN),
             )
             verb = "created"
+        except WeakPassword as error:
+            raise click.BadParameter(str(error), param_hint="--password") from None
         except PhoneTaken:
             db.session.rollback()
             begin_write()

@@ -74,8 +74,20 @@ class AccountError(LinliError):
     """A registration or account change the rules refuse."""
 
 
-class TooManyLoginAttempts(AccountError):
-    message = _l("Too many wrong passwords for this number. Please try again after %(when)s.")
+class WeakPassword(AccountError):
+    """A new password the rules refuse."""
+
+
+class CommonPassword(WeakPassword):
+    message = _l("This password is one of the most common ones and easy to guess. Please choose another.")
+
+
+class PasswordIsPhoneNumber(WeakPassword):
+    message = _l("A password can't be your mobile number. Please choose another.")
+
+
+class LastAdministrator(AccountError):
+    message = _l("You are the only administrator. Make someone else an administrator before deleting your account.")
 
 
 class PhoneTaken(AccountError):

@@ -28,6 +28,7 @@ from services.dates import now_utc
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_CLOCK = os.environ.get("LINLI_TEST_CLOCK")
 PASSWORD = "correct horse battery"
+TEST_HASH_METHOD = "scrypt:1024:8:1"
 _phones = itertools.count(1)
 _schema_ready = False
 
@@ -75,6 +76,10 @@ def app(tmp_path):
         "WTF_CSRF_ENABLED": False,
         "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 40, "max_overflow": 10} if TEST_DATABASE_URL else {},
+        # Cheap hashes (the site's N = 2^17 takes half a second each); tests of the real
+        # cost and of the throttles set their own.
+        "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+        "RATELIMIT_ENABLED": False,
     })
     app.test_client_class = RequestScopedClient
     with app.app_context():
@@ -105,7 +110,7 @@ def make_user(name: str = "张桂芳", *, phone: str | None = None, roles=(Role.
               password: str = PASSWORD) -> User:
     """A committed account; every call gets a new phone number unless one is given."""
     user = User(phone=phone or f"139{next(_phones):08d}", display_name=name)
-    user.set_password(password)
+    user.set_password(password, method=TEST_HASH_METHOD)
     for role in roles:
         user.grant(role)
     db.session.add(user)
