@@ -1,4 +1,5 @@
-"""Command-line tasks: ``create-admin``, ``seed-demo`` and ``mark-no-shows`` (``flask --app app …``)."""
+"""Command-line tasks: ``create-admin``, ``seed-demo``, and for cron ``mark-no-shows``,
+``anonymize-children`` and ``forget-old-logins`` (``flask --app app …``)."""
 from __future__ import annotations
 
 import click
@@ -74,3 +75,29 @@ def register_commands(app: Flask) -> None:
         written = no_shows.mark_no_shows(now=now_utc())
         db.session.commit()
         click.echo(f"{written} no-shows recorded.")
+
+    @app.cli.command("anonymize-children")
+    @click.option("--days", type=click.IntRange(min=1), default=None,
+                  help="Erase names this many days after the last class (default: CHILD_NAMES_KEPT_DAYS).")
+    def anonymize_children(days: int | None) -> None:
+        """Erase the names of children whose classes ended long ago (safe to run again; for cron)."""
+        from services import privacy
+        from services.dates import now_utc
+
+        kept = days if days is not None else app.config["CHILD_NAMES_KEPT_DAYS"]
+        erased = privacy.anonymize_children(now=now_utc(), kept_days=kept)
+        db.session.commit()
+        click.echo(f"{erased} children's names erased (classes ended more than {kept} days ago).")
+
+    @app.cli.command("forget-old-logins")
+    def forget_old_logins() -> None:
+        """Delete the records of logins older than a remember cookie lasts (for cron)."""
+        from datetime import timedelta
+
+        from services import privacy
+        from services.dates import now_utc
+
+        kept = timedelta(seconds=app.config["REMEMBER_COOKIE_DURATION"])
+        forgotten = privacy.forget_old_logins(now=now_utc(), kept=kept)
+        db.session.commit()
+        click.echo(f"{forgotten} old login records deleted.")

@@ -235,11 +235,11 @@ class ChildNotFound(YouthError):
 
 
 class ChildTooYoung(YouthError):
-    message = _l("%(program)s is for ages %(min)s–%(max)s, and %(child)s will only be %(age)s at the class on %(when)s.")
+    message = _l("%(program)s is for ages %(min)s–%(max)s, and the child will only be %(age)s at the class on %(when)s.")
 
 
 class ChildTooOld(YouthError):
-    message = _l("%(program)s is for ages %(min)s–%(max)s, and %(child)s will already be %(age)s at the class on %(when)s.")
+    message = _l("%(program)s is for ages %(min)s–%(max)s, and the child will already be %(age)s at the class on %(when)s.")
 
 
 class TermClassFull(YouthError):
@@ -247,7 +247,7 @@ class TermClassFull(YouthError):
 
 
 class TermClassWaiting(YouthError):
-    message = _l("%(child)s is on the waiting list for the class on %(when)s, so the whole term can't be booked at once. Nothing was booked.")
+    message = _l("The child is on the waiting list for the class on %(when)s, so the whole term can't be booked at once. Nothing was booked.")
 
 
 class TermClassRefused(YouthError):

@@ -57,14 +57,14 @@ def test_a_new_parent_adds_a_child_and_books_classes(live_server, phone, shot):
     page.get_by_text("男孩").click()
     shot(page, "3-add-child")
     page.get_by_role("button", name="添加").click()
-    expect(page.locator(".alert")).to_contain_text("已添加小明")
+    expect(page.locator(".alert")).to_contain_text("孩子已添加")
     expect(page.get_by_role("heading", name="少儿诵读班")).to_be_visible()  # back where the parent was
     shot(page, "4-program-for-xiaoming")
 
     page.locator(".class-row").first.get_by_role("button", name="预约").click()
-    expect(page.locator(".alert")).to_contain_text("小明已预约成功")
+    expect(page.locator(".alert")).to_contain_text("预约成功")
     page.get_by_role("button", name="为小明预约整学期（共 4 节课）").click()
-    expect(page.locator(".alert")).to_contain_text("小明已预约寒假学期的全部 4 节课")
+    expect(page.locator(".alert")).to_contain_text("孩子已预约寒假学期的全部 4 节课")
     expect(page.get_by_text("小明已预约本学期剩余的全部课程。")).to_be_visible()
     shot(page, "5-whole-term-booked")
 
