@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import SecurityError
 from werkzeug.routing import IntegerConverter
 
 import config as settings
@@ -119,7 +120,8 @@ def _register_hooks(app: Flask) -> None:
         from blueprints.common import ConfirmForm
         from models import Role
 
-        return {"current_lang": str(get_locale() or "zh"), "Role": Role, "logout_form": ConfirmForm()}
+        # formdata=None: the button needs only its token, never what this request posted.
+        return {"current_lang": str(get_locale() or "zh"), "Role": Role, "logout_form": ConfirmForm(formdata=None)}
 
     @app.before_request
     def begin_write_for_unsafe_methods():
@@ -144,6 +146,11 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(405)
     def method_not_allowed(error):
         return render_error(405, _l("Not allowed"), _l("Please use the buttons on the page."))
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        # No page: without a trusted host no URL can be built for its links.
+        return "400 Bad Request: unknown host / 未知的网站地址\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(400)
     def bad_request(error):

@@ -127,13 +127,14 @@ def content_security_policy() -> str:
 
 
 def add_security_headers(response):
-    """Headers on every response: CSP, no sniffing, no framing, a referrer kept to our
-    own origin, and HSTS when the request came over HTTPS."""
+    """Headers on every response: CSP, no sniffing, no framing, referrers only to our own
+    origin, and HSTS when the request came over HTTPS."""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", content_security_policy())
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    # Our own pages get the referrer (Flask-WTF checks it on HTTPS posts); no other site does.
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
     if request.is_secure:
@@ -165,6 +166,8 @@ def client_address() -> str:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return address
-    if ip.version == 6 and ip.ipv4_mapped is None:
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip.ipv4_mapped or ip)
+    return str(ip)

@@ -67,9 +67,11 @@ def suite_clock():
 
 
 @pytest.fixture
-def app(tmp_path):
-    """An app on an empty database, with CSRF off (one test turns it back on)."""
+def app(tmp_path, request):
+    """An app on an empty database, with CSRF and the throttles off; a test can set more
+    with ``@pytest.mark.app_config(KEY=value, …)`` (e.g. ``RATELIMIT_ENABLED=True``)."""
     global _schema_ready
+    marker = request.node.get_closest_marker("app_config")
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -80,6 +82,7 @@ def app(tmp_path):
         # cost and of the throttles set their own.
         "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
         "RATELIMIT_ENABLED": False,
+        **(marker.kwargs if marker else {}),
     })
     app.test_client_class = RequestScopedClient
     with app.app_context():
@@ -89,6 +92,10 @@ def app(tmp_path):
             _schema_ready = True
         yield app
         db.session.remove()
+        limiter = app.extensions.get("linli_limiter")
+        engine = getattr(getattr(limiter, "_storage", None), "_engine", None)
+        if engine is not None:
+            engine.dispose()
         if TEST_DATABASE_URL:
             tables = ", ".join(t.name for t in db.metadata.sorted_tables)
             with db.engine.begin() as connection:

@@ -152,9 +152,9 @@ def calendar():
         reset_form=ConfirmForm(), has_children=bool(youth.children_of(current_user)),
         children_form=ChildrenInCalendarForm(show=current_user.children_in_calendar),
     ))
-    # The page may carry the secret link: keep it out of every cache.
+    # The page may carry the secret link: keep it out of every cache. (Its address holds
+    # no secret, and its forms need the referrer on HTTPS: Flask-WTF checks it.)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

@@ -103,7 +103,7 @@ def test_public_feeds_may_be_cached_and_the_event_download_is_an_attachment(clie
     response = client.get("/calendar/wenshi-jiangtang.ics")
     assert response.headers["Cache-Control"] == "public, max-age=300"
     assert response.headers["Content-Disposition"] == 'inline; filename="wenshi-jiangtang.ics"'
-    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     download = client.get(f"/calendar/events/{lecture.id}.ics")
     assert download.headers["Content-Disposition"] == f'attachment; filename="linli-event-{lecture.id}.ics"'
 
