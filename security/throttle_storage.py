@@ -73,7 +73,11 @@ class DatabaseStorage(Storage):
                 if self._engine is None:
                     engine = sa.create_engine(self.url, pool_pre_ping=True)
                     if engine.dialect.name == "sqlite":
-                        _table.create(engine, checkfirst=True)
+                        # Every worker may get here at once: IF NOT EXISTS, not check-then-create.
+                        with engine.begin() as connection:
+                            connection.execute(sa.schema.CreateTable(_table, if_not_exists=True))
+                            for index in _table.indexes:
+                                connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
                     self._engine = engine
         return self._engine
 
