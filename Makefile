@@ -28,8 +28,9 @@ db: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 
+# A developer's server on plain http://127.0.0.1: cookies without Secure on purpose.
 run: db
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	LINLI_PLAIN_HTTP=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 browser:
 	scripts/ensure-chromium
