@@ -150,7 +150,7 @@ def test_a_child_too_young_on_the_class_day_is_refused_with_the_reason(client, s
     assert db.session.execute(sa.select(sa.func.count()).select_from(Booking)).scalar_one() == 0
     # The program page says so beside the class instead of offering a button.
     page = text(client.get(f"/youth/{songdu.slug}?child={child.id}"))
-    assert "小雨才 5 岁" in page
+    assert "孩子才 5 岁" in page
 
 
 def test_a_full_class_offers_the_waiting_list(client, app, songdu, parent, now):

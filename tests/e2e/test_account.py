@@ -37,7 +37,9 @@ def test_logging_out_everywhere_then_deleting_the_account(live_server, phone, sh
     shot(page, "2-my-data")
     with page.expect_download() as download:
         page.get_by_role("link", name="下载表格（CSV）").click()
-    assert "王小明" in open(download.value.path(), encoding="utf-8-sig").read()
+    from pathlib import Path
+
+    assert "王小明" in Path(download.value.path()).read_text(encoding="utf-8-sig")
 
     page.goto(live_server + "/account/delete")
     page.get_by_label("您的密码").fill("correct horse battery")
