@@ -76,7 +76,7 @@ def test_a_new_parent_adds_a_child_and_books_classes(live_server, phone, shot):
     page.goto(live_server + "/youth/shaoer-songdu")
     page.get_by_role("link", name="小雨").click()
     expect(page.locator(".refusal-note")).to_contain_text("少儿诵读班面向 6–12 岁的孩子")
-    expect(page.locator(".refusal-note")).to_contain_text("小雨才 4 岁")
+    expect(page.locator(".refusal-note")).to_contain_text("孩子才 4 岁")
     expect(page.get_by_role("button", name="为小雨预约整学期（共 4 节课）")).to_have_count(0)
     expect(page.locator(".class-row").first).to_contain_text("小雨年龄不符")
     shot(page, "6-too-young")
