@@ -38,9 +38,10 @@ db: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 
+# A developer's server on plain http://127.0.0.1: cookies without Secure on purpose.
 run: db
 	@$(FLASK) notifications status
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	LINLI_PLAIN_HTTP=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 # The production server on the same database: migrations, then gunicorn (gunicorn.conf.py;
 # WEB_CONCURRENCY workers, default 2 × cores + 1). No demo data is added.

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -60,6 +60,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     bootstrap.init_app(app)
     mail.init_app(app)
     _init_login(app)
+    import security
+
+    security.init_app(app)  # before the other hooks: bad requests go before the database
 
     from blueprints import register_blueprints
 
@@ -96,6 +99,10 @@ def _finish_config(app: Flask) -> None:
     app.config.setdefault("SQLALCHEMY_SESSION_OPTIONS", {})
     if not app.config.get("MAIL_DEFAULT_SENDER"):
         app.config["MAIL_DEFAULT_SENDER"] = settings.default_mail_sender(app.config.get("SITE_URL"))
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        # The throttles count in the site's own database (security/throttle_storage.py).
+        app.config["RATELIMIT_STORAGE_URI"] = "linli+db://"
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"database_url": app.config["SQLALCHEMY_DATABASE_URI"]}
 
 
 def _select_locale() -> str:
@@ -109,8 +116,6 @@ def _select_locale() -> str:
 
 
 def _init_login(app: Flask) -> None:
-    from models import User
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to continue.")
@@ -120,21 +125,11 @@ def _init_login(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         """The person a session or remember cookie names, if it is still good: the account
-        is active and the cookie carries its current session version (``User.get_id``)."""
-        account, colon, version = user_id.partition(":")
-        if not colon:  # cookies from before session versions name the account alone
-            version = "1"
-        if not (account.isascii() and account.isdigit() and version.isascii() and version.isdigit()):
-            return None
-        if int(account) > DatabaseIdConverter.MAX_ID:
-            return None
-        # The person and their roles in one query: every page asks what they may do.
-        user = db.session.execute(
-            sa.select(User).where(User.id == int(account)).options(joinedload(User.role_links))
-        ).unique().scalar_one_or_none()
-        if user is None or not user.is_active or user.session_version != int(version):
-            return None
-        return user
+        is active, the cookie carries its current session version and its device's login
+        hasn't ended (``services.accounts.user_for_cookie``)."""
+        from services.accounts import user_for_cookie
+
+        return user_for_cookie(user_id)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -174,6 +169,19 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(405)
     def method_not_allowed(error):
         return render_error(405, _l("Not allowed"), _l("Please use the buttons on the page."))
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        # No page: without a trusted host no URL can be built for its links.
+        return "400 Bad Request: unknown host / 未知的网站地址\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render_error(400, _l("Something is wrong with the address"), _l("The address or form contained something the site can't read. Please go back and try again."))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_error(413, _l("Too much at once"), _l("What was sent is larger than any form of this site takes. Please shorten it and try again."))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -1,6 +1,6 @@
 """Command-line tasks (``flask --app app …``): ``create-admin``, ``seed-demo``, ``seed-scale``,
-``mark-no-shows``, ``notifications run|status``, ``reminders send``, ``backup``, ``restore``
-and ``copy-database``."""
+``mark-no-shows``, ``notifications run|status``, ``reminders send``, ``backup``, ``restore``,
+``copy-database``, and for cron ``anonymize-children`` and ``forget-old-logins``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,7 +24,7 @@ def register_commands(app: Flask) -> None:
         from services import accounts
         from services.dates import now_utc
         from services.db import begin_write
-        from services.errors import PhoneTaken
+        from services.errors import PhoneTaken, WeakPassword
 
         phone = accounts.normalize_phone(phone)
         if not accounts.is_valid_phone(phone):
@@ -37,6 +37,8 @@ def register_commands(app: Flask) -> None:
                 roles=(Role.RESIDENT, Role.ORGANIZER, Role.ADMIN),
             )
             verb = "created"
+        except WeakPassword as error:
+            raise click.BadParameter(str(error), param_hint="--password") from None
         except PhoneTaken:
             db.session.rollback()
             begin_write()
@@ -188,6 +190,32 @@ def register_commands(app: Flask) -> None:
         for table, count in counts.items():
             click.echo(f"  {table:<28} {count:>8}")
         click.echo(f"Copied {sum(counts.values())} rows in {len(counts)} tables; every count matches.")
+
+    @app.cli.command("anonymize-children")
+    @click.option("--days", type=click.IntRange(min=1), default=None,
+                  help="Erase names this many days after the last class (default: CHILD_NAMES_KEPT_DAYS).")
+    def anonymize_children(days: int | None) -> None:
+        """Erase the names of children whose classes ended long ago (safe to run again; for cron)."""
+        from services import privacy
+        from services.dates import now_utc
+
+        kept = days if days is not None else app.config["CHILD_NAMES_KEPT_DAYS"]
+        erased = privacy.anonymize_children(now=now_utc(), kept_days=kept)
+        db.session.commit()
+        click.echo(f"{erased} children's names erased (classes ended more than {kept} days ago).")
+
+    @app.cli.command("forget-old-logins")
+    def forget_old_logins() -> None:
+        """Delete the records of logins older than a remember cookie lasts (for cron)."""
+        from datetime import timedelta
+
+        from services import privacy
+        from services.dates import now_utc
+
+        kept = timedelta(seconds=app.config["REMEMBER_COOKIE_DURATION"])
+        forgotten = privacy.forget_old_logins(now=now_utc(), kept=kept)
+        db.session.commit()
+        click.echo(f"{forgotten} old login records deleted.")
 
 
 def email_status(app: Flask) -> str:

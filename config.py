@@ -60,12 +60,39 @@ class Defaults:
     DATABASE_STATEMENT_TIMEOUT_MS = 15_000
     DATABASE_APPLICATION_NAME = "linli"
 
+    # --- security (see security/ and docs/SECURITY.md) ---
+    # Passwords: scrypt N=2^17, r=8, p=1; older hashes are upgraded at the next login.
+    PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+    # Requests larger than this are refused (413): every form of the site is far smaller.
+    MAX_CONTENT_LENGTH = 256 * 1024
+    # In production (not debug, not tests) cookies are Secure and the session cookie is
+    # __Host- prefixed; PLAIN_HTTP says the site is served over plain HTTP on purpose.
+    PLAIN_HTTP = False
+    # Host names answered besides LINLI_SITE_URL's (and the loopback names).
+    EXTRA_HOSTS: tuple[str, ...] = ()
+    # Throttles (limits' notation: "5 per 15 minutes", several joined by ";").
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = None  # None: the site's database (security/throttle_storage.py)
+    LOGIN_LIMIT_PER_NUMBER = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_DEVICE = "10 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "100 per 15 minutes"
+    REGISTER_LIMIT_PER_ADDRESS = "20 per hour"
+    WRITE_LIMIT_PER_ACCOUNT = "60 per minute; 600 per hour"
+    WRITE_LIMIT_PER_ADDRESS = "300 per minute"
+    # Children's names are erased this many days after their last class ended
+    # (flask --app app anonymize-children, meant for cron).
+    CHILD_NAMES_KEPT_DAYS = 365
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
 
 # Environment variables read at start-up: name -> (config key, converter).
 ENVIRONMENT = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "SECRET_KEY": ("SECRET_KEY", str),
-    "LINLI_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
+    "LINLI_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: _flag(v)),
     "LINLI_SITE_URL": ("SITE_URL", lambda v: v.strip().rstrip("/")),
     "LINLI_NO_SHOW_LIMIT": ("NO_SHOW_LIMIT", int),
     "LINLI_NO_SHOW_WINDOW_DAYS": ("NO_SHOW_WINDOW_DAYS", int),
@@ -84,6 +111,18 @@ ENVIRONMENT = {
     "LINLI_DB_MAX_OVERFLOW": ("DATABASE_MAX_OVERFLOW", int),
     "LINLI_DB_STATEMENT_TIMEOUT_MS": ("DATABASE_STATEMENT_TIMEOUT_MS", int),
     "LINLI_DB_APPLICATION_NAME": ("DATABASE_APPLICATION_NAME", str),
+    "LINLI_PLAIN_HTTP": ("PLAIN_HTTP", _flag),
+    "LINLI_EXTRA_HOSTS": ("EXTRA_HOSTS", lambda v: tuple(h.strip() for h in v.split(",") if h.strip())),
+    "LINLI_PASSWORD_HASH_METHOD": ("PASSWORD_HASH_METHOD", str),
+    "LINLI_RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
+    "LINLI_RATELIMIT_STORAGE": ("RATELIMIT_STORAGE_URI", str),
+    "LINLI_LOGIN_LIMIT_PER_NUMBER": ("LOGIN_LIMIT_PER_NUMBER", str),
+    "LINLI_LOGIN_LIMIT_PER_DEVICE": ("LOGIN_LIMIT_PER_DEVICE", str),
+    "LINLI_LOGIN_LIMIT_PER_ADDRESS": ("LOGIN_LIMIT_PER_ADDRESS", str),
+    "LINLI_REGISTER_LIMIT_PER_ADDRESS": ("REGISTER_LIMIT_PER_ADDRESS", str),
+    "LINLI_WRITE_LIMIT_PER_ACCOUNT": ("WRITE_LIMIT_PER_ACCOUNT", str),
+    "LINLI_WRITE_LIMIT_PER_ADDRESS": ("WRITE_LIMIT_PER_ADDRESS", str),
+    "LINLI_CHILD_NAMES_KEPT_DAYS": ("CHILD_NAMES_KEPT_DAYS", int),
 }
 
 

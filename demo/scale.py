@@ -6,7 +6,7 @@ community). Rows go in through the models in bulk (``insert(Model)`` with many r
 one service call per booking: the rules aren't what is being built here, the volume is.
 What the rules keep true is kept true: every quota's ``taken`` is the number of places its
 confirmed bookings hold, nobody holds two active bookings in one quota, waiting lists only
-exist where the seats are full, ticket codes follow ``capacity.ticket_code_for``.
+exist where the seats are full, ticket codes are random and unique like ``capacity.new_ticket_code``'s.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from models import (
     Booking, BookingStatus, Event, EventStatus, Program, ProgramKind, Quota, Role, User, UserRole,
     Venue, WeeklySchedule, db, weekly_schedule_events,
 )
-from services.capacity import ticket_code_for
+from services.capacity import TICKET_CODE_DIGITS
 from services.dates import local_datetime, to_local
 from services.db import begin_write
 
@@ -187,23 +187,21 @@ def seed_scale(*, now: datetime, events: int = 5_000, residents: int = 20_000, b
                                  status=BookingStatus.WAITLISTED, places=1, created_at=at, waitlisted_at=at))
         event.seats.taken = confirmed
     db.session.flush()  # the quotas' counts, in one executemany
+    for row, code in zip(rows, _ticket_codes(len(rows), rng)):
+        row["ticket_code"] = code
     for offset in range(0, len(rows), BATCH):
         db.session.execute(sa.insert(Booking), rows[offset: offset + BATCH])
-    _write_ticket_codes()
     db.session.flush()
     return ScaleCounts(residents=len(people), events=len(made), bookings=len(rows))
 
 
-def _write_ticket_codes() -> None:
-    """Ticket codes of the new bookings, as ``ticket_code_for`` makes them, in one UPDATE."""
-    affine = (Booking.id * 48_271_597 + 31_415_926) % 100_000_000
-    if db.session.get_bind().dialect.name == "postgresql":
-        code = sa.func.lpad(sa.cast((sa.cast(Booking.id, sa.BigInteger) * 48_271_597 + 31_415_926)
-                                    % 100_000_000, sa.Text), 8, "0")
-    else:
-        code = sa.func.printf("%08d", affine)
-    db.session.execute(sa.update(Booking).where(Booking.ticket_code.is_(None)).values(ticket_code=code)
-                       .execution_options(synchronize_session=False))
-    sample = db.session.execute(sa.select(Booking.id, Booking.ticket_code).order_by(Booking.id.desc()).limit(1)).first()
-    if sample is not None and sample.ticket_code != ticket_code_for(sample.id):
-        raise RuntimeError("ticket codes written in SQL don't match services.capacity.ticket_code_for")
+def _ticket_codes(count: int, rng: random.Random) -> list[str]:
+    """``count`` random ticket codes unlike each other and every code already in use."""
+    used = set(db.session.execute(sa.select(Booking.ticket_code).where(Booking.ticket_code.is_not(None))).scalars())
+    codes: list[str] = []
+    while len(codes) < count:
+        code = f"{rng.randrange(10**TICKET_CODE_DIGITS):0{TICKET_CODE_DIGITS}d}"
+        if code not in used:
+            used.add(code)
+            codes.append(code)
+    return codes

@@ -26,7 +26,8 @@ from .program import Program, ProgramKind, Series, Venue, program_organizers  # 
 from .event import Event, EventStatus  # noqa: E402
 from .booking import Booking, BookingStatus, Quota  # noqa: E402
 from .calendar import CalendarToken, FeedVersion  # noqa: E402
-from .login_failure import LoginFailure  # noqa: E402
+from .login import Login  # noqa: E402
+from .throttle import ThrottleCounter  # noqa: E402
 from .membership import Membership, MembershipStatus  # noqa: E402
 from .shift import OutcomeStatus, PointsRule, ShiftOutcome, ShiftRole  # noqa: E402
 from .service import EntryKind, ServiceEntry  # noqa: E402
@@ -44,7 +45,7 @@ from .attendance import (  # noqa: E402
 __all__ = [
     "db", "Base", "Role", "User", "UserRole", "Program", "ProgramKind", "Series", "Venue",
     "program_organizers", "Event", "EventStatus", "Booking", "BookingStatus", "Quota",
-    "CalendarToken", "FeedVersion", "LoginFailure",
+    "CalendarToken", "FeedVersion", "Login", "ThrottleCounter",
     "Membership", "MembershipStatus", "ShiftRole", "PointsRule", "ShiftOutcome", "OutcomeStatus",
     "ServiceEntry", "EntryKind",
     "WeeklySchedule", "weekly_schedule_events", "Troupe", "TroupeMembership", "TroupeMembershipStatus",

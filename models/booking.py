@@ -100,7 +100,7 @@ class Booking(db.Model):
     )
     status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus))
     places: Mapped[int] = mapped_column(default=1)
-    # Short number a person can read aloud at the door; see services.capacity.ticket_code_for.
+    # Short number a person can read aloud at the door; random, see services.capacity.new_ticket_code.
     ticket_code: Mapped[str | None] = mapped_column(sa.String(8), unique=True)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,12 @@ class EventStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
+def new_calendar_uid() -> str:
+    """A calendar UID for a new event: a random UUID, which says nothing about the event,
+    the site or how many events there are (RFC 7986 §5.3)."""
+    return str(uuid.uuid4())
+
+
 class Event(db.Model):
     """One dated happening of a program, with its seats held in a :class:`Quota`."""
 
@@ -31,6 +38,7 @@ class Event(db.Model):
         # "Not over yet" lists (upcoming lectures, openings) read a program's events by their
         # end: with this they touch only what is still to come, not the program's history.
         sa.Index("ix_events_program_ends", "program_id", "ends_at"),
+        sa.Index("uq_events_calendar_uid", "calendar_uid", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +63,9 @@ class Event(db.Model):
     cancel_reason: Mapped[str] = mapped_column(sa.String(200), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The event's UID in every calendar feed: random, made once, never changed. Nullable
+    # only in the schema (events made before it got theirs in migration 0012).
+    calendar_uid: Mapped[str | None] = mapped_column(sa.String(36), default=new_calendar_uid)
     # Raised on every change a subscriber would notice (calendar SEQUENCE).
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,6 +13,12 @@ from . import db
 from .types import UTCDateTime, enum_column, utcnow
 
 
+# How passwords are hashed: scrypt with N = 2^17, r = 8, p = 1 (OWASP's recommendation;
+# about 128 MiB and half a second per hash). The site's setting PASSWORD_HASH_METHOD
+# decides (tests set a cheaper one); older hashes are upgraded at the next login.
+PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+
+
 class Role(enum.Enum):
     """What a person may do; one person may hold several roles."""
 
@@ -39,18 +45,35 @@ class User(UserMixin, db.Model):
     # by the child's first name (True), or not at all.
     children_in_calendar: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the person deleted their account (注销账号): the row stays, without a name,
+    # number or password, so that bookings, attendance and the service ledger still add up.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The login (models.Login) this request came with, as the token in its cookies; not
+    # stored on the row. Set by the login view and by app's user_loader.
+    login_token = None
 
     role_links: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
 
-    def set_password(self, password: str) -> None:
-        """Store a salted scrypt hash of ``password``."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+    def set_password(self, password: str, method: str = PASSWORD_HASH_METHOD) -> None:
+        """Store a salted hash of ``password`` (scrypt unless ``method`` says otherwise)."""
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """Tell whether ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+    def password_needs_upgrade(self, method: str = PASSWORD_HASH_METHOD) -> bool:
+        """Tell whether the stored hash was made with other settings than ``method``
+        (accounts without a password of their own have nothing to upgrade)."""
+        kind, dollar, _rest = self.password_hash.partition("$")
+        return bool(dollar) and not self.password_hash.startswith("!") and kind != method
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     @property
     def roles(self) -> set[Role]:
@@ -75,8 +98,11 @@ class User(UserMixin, db.Model):
         return self.is_active_account
 
     def get_id(self) -> str:
-        """The id Flask-Login keeps in the session and the remember cookie: the account and
-        its session version, so a raised version turns every older cookie away."""
+        """The id Flask-Login keeps in the session and the remember cookie: the account,
+        its session version (a raised version turns every older cookie away) and the token
+        of this device's login (logging out there ends it)."""
+        if self.login_token:
+            return f"{self.id}:{self.session_version}:{self.login_token}"
         return f"{self.id}:{self.session_version}"
 
     @property

@@ -34,6 +34,10 @@ def age_on(born_on: date, day: date) -> int:
 COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "夏侯", "长孙", "宇文", "司徒", "端木", "西门", "南宫"})
 
 
+# What an erased child's name reads as, in class lists, rosters and exports.
+ANONYMOUS_CHILD_NAME = "（已匿名）"
+
+
 class Child(db.Model):
     """A parent's child, booked into youth programs. Removing a child keeps the row (past
     class lists still name them) but hides it from the parent and from booking."""
@@ -47,6 +51,9 @@ class Child(db.Model):
     gender: Mapped[Gender | None] = mapped_column(enum_column(Gender))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the child's name was erased (no class for a long time, or the parent's account
+    # was deleted): the name is then ANONYMOUS_NAME and the birthday only its year.
+    anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     parent: Mapped[User] = relationship()
 
@@ -58,6 +65,8 @@ class Child(db.Model):
         (小明, or a surname and a one-character given name) can't be told apart, so they
         are shown as entered."""
         name = self.name.strip()
+        if self.is_anonymized:
+            return name
         if " " in name:
             return name.split()[0]
         if len(name) >= 3:
@@ -71,6 +80,10 @@ class Child(db.Model):
     @property
     def is_removed(self) -> bool:
         return self.removed_at is not None
+
+    @property
+    def is_anonymized(self) -> bool:
+        return self.anonymized_at is not None
 
     def __repr__(self) -> str:
         return f"<Child {self.id}>"

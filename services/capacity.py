@@ -24,6 +24,7 @@ tells each person), in the same transaction.
 """
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -35,11 +36,11 @@ from models import Booking, BookingStatus, Quota, User, db
 from .db import begin_write
 from .errors import CapacityBelowTaken, EventFull
 
-# Ticket codes are 8 digits derived from the booking id by an invertible affine map
-# modulo 10**8, so they are unique by construction and don't read as a running number.
-_CODE_MODULUS = 10**8
-_CODE_MULTIPLIER = 48_271_597  # coprime with 10**8
-_CODE_OFFSET = 31_415_926
+# Ticket codes are 8 random digits (from ``secrets``), stored with the booking and unique
+# across the site (a unique constraint): nothing about them can be worked out from the
+# booking, and a code that happens to be taken already is drawn again.
+TICKET_CODE_DIGITS = 8
+_TICKET_CODE_TRIES = 20
 
 
 PromotionListener = Callable[[list[Booking], datetime], None]
@@ -53,9 +54,9 @@ def on_promotion(listener: PromotionListener) -> None:
         _promotion_listeners.append(listener)
 
 
-def ticket_code_for(booking_id: int) -> str:
-    """Return the 8-digit ticket code for a booking id."""
-    return f"{(booking_id * _CODE_MULTIPLIER + _CODE_OFFSET) % _CODE_MODULUS:08d}"
+def new_ticket_code() -> str:
+    """A random 8-digit ticket code (not yet checked against the ones in use)."""
+    return f"{secrets.randbelow(10**TICKET_CODE_DIGITS):0{TICKET_CODE_DIGITS}d}"
 
 
 def lock_quota(quota_id: int) -> Quota:
@@ -164,27 +165,30 @@ def request_places(
     else:
         raise EventFull()
 
-    booking = Booking(
-        quota_id=quota_id, event_id=event_id, user_id=user.id, child_id=child_id, places=places,
-        status=status,
-        created_at=now,
-        confirmed_at=now if status is BookingStatus.CONFIRMED else None,
-        waitlisted_at=_joining_time(now, last_waiting_since) if status is BookingStatus.WAITLISTED else None,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(booking)
-            db.session.flush()
-    except IntegrityError:
-        # Only reachable if the lock above was bypassed; the unique index still holds.
-        if status is BookingStatus.CONFIRMED:
-            _release(quota_id, places)
-        existing = active_booking(quota_id, user.id, child_id)
-        if existing is None:
-            raise
-        return existing
-    booking.ticket_code = ticket_code_for(booking.id)  # written with the transaction's next flush
-    return booking
+    for attempt in range(_TICKET_CODE_TRIES):
+        booking = Booking(
+            quota_id=quota_id, event_id=event_id, user_id=user.id, child_id=child_id, places=places,
+            status=status, ticket_code=new_ticket_code(),
+            created_at=now,
+            confirmed_at=now if status is BookingStatus.CONFIRMED else None,
+            waitlisted_at=_joining_time(now, last_waiting_since) if status is BookingStatus.WAITLISTED else None,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(booking)
+                db.session.flush()
+        except IntegrityError:
+            existing = active_booking(quota_id, user.id, child_id)
+            if existing is None and attempt + 1 < _TICKET_CODE_TRIES:
+                continue  # the ticket code was taken (rare among 10^8): draw again
+            # Only reachable if the lock above was bypassed; the unique index still holds.
+            if status is BookingStatus.CONFIRMED:
+                _release(quota_id, places)
+            if existing is None:
+                raise
+            return existing
+        return booking
+    raise AssertionError("unreachable")
 
 
 def release_booking(booking: Booking, *, now: datetime) -> list[Booking]:

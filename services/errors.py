@@ -74,8 +74,20 @@ class AccountError(LinliError):
     """A registration or account change the rules refuse."""
 
 
-class TooManyLoginAttempts(AccountError):
-    message = _l("Too many wrong passwords for this number. Please try again after %(when)s.")
+class WeakPassword(AccountError):
+    """A new password the rules refuse."""
+
+
+class CommonPassword(WeakPassword):
+    message = _l("This password is one of the most common ones and easy to guess. Please choose another.")
+
+
+class PasswordIsPhoneNumber(WeakPassword):
+    message = _l("A password can't be your mobile number. Please choose another.")
+
+
+class LastAdministrator(AccountError):
+    message = _l("You are the only administrator. Make someone else an administrator before deleting your account.")
 
 
 class PhoneTaken(AccountError):
@@ -223,11 +235,11 @@ class ChildNotFound(YouthError):
 
 
 class ChildTooYoung(YouthError):
-    message = _l("%(program)s is for ages %(min)s–%(max)s, and %(child)s will only be %(age)s at the class on %(when)s.")
+    message = _l("%(program)s is for ages %(min)s–%(max)s, and the child will only be %(age)s at the class on %(when)s.")
 
 
 class ChildTooOld(YouthError):
-    message = _l("%(program)s is for ages %(min)s–%(max)s, and %(child)s will already be %(age)s at the class on %(when)s.")
+    message = _l("%(program)s is for ages %(min)s–%(max)s, and the child will already be %(age)s at the class on %(when)s.")
 
 
 class TermClassFull(YouthError):
@@ -235,7 +247,7 @@ class TermClassFull(YouthError):
 
 
 class TermClassWaiting(YouthError):
-    message = _l("%(child)s is on the waiting list for the class on %(when)s, so the whole term can't be booked at once. Nothing was booked.")
+    message = _l("The child is on the waiting list for the class on %(when)s, so the whole term can't be booked at once. Nothing was booked.")
 
 
 class TermClassRefused(YouthError):

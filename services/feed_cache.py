@@ -40,9 +40,10 @@ EVENTS = "events"
 
 # Tables whose rows no feed shows: writing them leaves every feed as it was.
 QUIET_TABLES = frozenset({
-    "feed_versions", "quotas", "login_failures", "audit_entries", "attendance", "attendance_changes",
+    "feed_versions", "quotas", "audit_entries", "attendance", "attendance_changes",
     "service_entries", "shift_outcomes", "calendar_tokens", "user_roles", "program_organizers",
     "youth_rules", "alembic_version", "notifications", "deliveries", "organizer_messages",
+    "logins", "throttle_counters",
 })
 
 # Tables whose rows show in one person's feed only: table -> the column naming the person.

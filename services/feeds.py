@@ -7,8 +7,9 @@ places marked tentative, and whatever else :data:`PERSONAL_SOURCES` adds.
 
 What makes subscribers' calendars right, and stay right:
 
-- every event carries a UID made from its id and the site's domain, so the same event is
-  always the same UID (never random, never personal data or a token);
+- every event carries its UID, a random UUID made once with the event and stored with
+  it (``Event.calendar_uid``), so the same event is always the same UID, and the UID says
+  nothing about the event's id, the site or how many events there are (RFC 7986 §5.3);
 - nothing in the body depends on the clock except which events are in the window:
   DTSTAMP and LAST-MODIFIED are the event's ``updated_at`` and SEQUENCE is its
   ``sequence`` (raised by every edit, see :func:`services.lectures.touch`), so unchanged
@@ -71,11 +72,11 @@ _TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43,128}")
 
 @dataclass(frozen=True)
 class FeedLinks:
-    """How a feed refers to the site; the web layer builds it, as only it knows the
-    site's address."""
+    """How a feed refers to the site; the web layer builds it from the configured site
+    address. ``event_url`` returns None when the site has no configured address: then the
+    feed carries no links (never ones made from a request's Host header)."""
 
-    uid_domain: str
-    event_url: Callable[[Event], str]
+    event_url: Callable[[Event], str | None]
 
 
 @dataclass(frozen=True)
@@ -338,9 +339,12 @@ def personal_feed(user: User, *, now: datetime, links: FeedLinks, language: str,
 # --- rendering --------------------------------------------------------------------------
 
 
-def event_uid(event: Event, domain: str) -> str:
-    """The event's permanent UID, e.g. ``event-12@linli.example.org``."""
-    return f"event-{event.id}@{domain}"
+def event_uid(event: Event) -> str:
+    """The event's permanent UID: its random ``calendar_uid`` (every event gets one when
+    it is made; migration 0012 gave the older ones theirs)."""
+    if not event.calendar_uid:
+        raise ValueError(f"event {event.id} has no calendar UID")
+    return event.calendar_uid
 
 
 @cache
@@ -359,7 +363,7 @@ def _location(event: Event) -> str:
     return f"{venue.name}（{venue.address}）" if venue.address else venue.name
 
 
-def _description(entry: Entry, url: str) -> str:
+def _description(entry: Entry, url: str | None) -> str:
     event = entry.event
     lines = []
     if event.is_cancelled:
@@ -374,7 +378,8 @@ def _description(entry: Entry, url: str) -> str:
         lines.append(_("Series: %(series)s", series=event.series.name))
     if event.summary:
         lines.append(event.summary)
-    lines.append(_("Details: %(url)s", url=url))
+    if url:
+        lines.append(_("Details: %(url)s", url=url))
     return "\n".join(lines)
 
 
@@ -411,7 +416,7 @@ def _vevent(entry: Entry, links: FeedLinks, alarm: timedelta | None = None) -> t
     else:
         status = "CONFIRMED"
     vevent = icalendar.Event()
-    vevent.add("uid", event_uid(event, links.uid_domain))
+    vevent.add("uid", event_uid(event))
     vevent.add("dtstamp", changed)
     vevent.add("created", event.created_at)
     vevent.add("last-modified", changed)
@@ -421,7 +426,8 @@ def _vevent(entry: Entry, links: FeedLinks, alarm: timedelta | None = None) -> t
     vevent.add("summary", _summary(entry))
     vevent.add("location", _location(event))
     vevent.add("description", _description(entry, url))
-    vevent.add("url", url)
+    if url:
+        vevent.add("url", url)
     vevent.add("categories", [event.program.name])
     vevent.add("status", status)
     # A cancelled event no longer blocks the time in anyone's calendar.

@@ -22,6 +22,7 @@ What is known about them
 from __future__ import annotations
 
 import enum
+import hmac
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -248,7 +249,8 @@ class RosterRow:
             return True
         if query.isdigit():
             return self.user.phone.endswith(query) or (
-                len(query) == 8 and self.booking is not None and self.booking.ticket_code == query
+                len(query) == 8 and query.isascii() and self.booking is not None and self.booking.ticket_code is not None
+                and hmac.compare_digest(self.booking.ticket_code, query)
             )
         needle = query.casefold()
         return needle in self.name.casefold() or needle in self.user.display_name.casefold()

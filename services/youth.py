@@ -84,7 +84,7 @@ def update_child(child: Child, parent: User, *, name: str, born_on: date, gender
     if born_on != child.born_on:
         for booking in upcoming_bookings_of(child, now=now):
             rules = rules_of(booking.event.program)
-            error = _age_refusal(rules, booking.event, name, born_on)
+            error = _age_refusal(rules, booking.event, born_on)
             if error is not None:
                 raise error
     child.name = name
@@ -181,11 +181,11 @@ def class_day(event: Event) -> date:
     return to_local(event.starts_at).date()
 
 
-def _age_refusal(rules: YouthRules | None, event: Event, name: str, born_on: date) -> YouthError | None:
+def _age_refusal(rules: YouthRules | None, event: Event, born_on: date) -> YouthError | None:
     if rules is None:
         return None
     age = age_on(born_on, class_day(event))
-    params = dict(program=event.program.name, min=rules.min_age, max=rules.max_age, child=name, age=age,
+    params = dict(program=event.program.name, min=rules.min_age, max=rules.max_age, age=age,
                   when=event.starts_at)
     if age < rules.min_age:
         return ChildTooYoung(**params)
@@ -196,7 +196,7 @@ def _age_refusal(rules: YouthRules | None, event: Event, name: str, born_on: dat
 
 def age_refusal(rules: YouthRules | None, event: Event, child: Child) -> YouthError | None:
     """Why ``child`` can't join ``event`` because of their age on its day, or None."""
-    return _age_refusal(rules, event, child.name, child.born_on)
+    return _age_refusal(rules, event, child.born_on)
 
 
 # --- booking ------------------------------------------------------------------------
@@ -276,7 +276,7 @@ def book_term(term: WeeklySchedule, child: Child, parent: User, *, now: datetime
             existing = capacity.active_booking(event.seat_quota_id, parent.id, child.id)
             if existing is not None:
                 if existing.is_waitlisted:
-                    raise TermClassWaiting(child=child.name, when=event.starts_at)
+                    raise TermClassWaiting(when=event.starts_at)
                 booked.append(existing)
                 continue
             refusal = booking_refusal(event, now)

@@ -50,6 +50,7 @@ def _worker_database(url: str | None) -> str | None:
 TEST_DATABASE_URL = _worker_database(os.environ.get("TEST_DATABASE_URL"))
 TEST_CLOCK = os.environ.get("LINLI_TEST_CLOCK")
 PASSWORD = "correct horse battery"
+TEST_HASH_METHOD = "scrypt:1024:8:1"
 _phones = itertools.count(1)
 _schema_ready = False
 
@@ -88,15 +89,22 @@ def suite_clock():
 
 
 @pytest.fixture
-def app(tmp_path):
-    """An app on an empty database, with CSRF off (one test turns it back on)."""
+def app(tmp_path, request):
+    """An app on an empty database, with CSRF and the throttles off; a test can set more
+    with ``@pytest.mark.app_config(KEY=value, …)`` (e.g. ``RATELIMIT_ENABLED=True``)."""
     global _schema_ready
+    marker = request.node.get_closest_marker("app_config")
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 40, "max_overflow": 10} if TEST_DATABASE_URL else {},
+        # Cheap hashes (the site's N = 2^17 takes half a second each); tests of the real
+        # cost and of the throttles set their own.
+        "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+        "RATELIMIT_ENABLED": False,
+        **(marker.kwargs if marker else {}),
     })
     app.test_client_class = RequestScopedClient
     with app.app_context():
@@ -106,6 +114,10 @@ def app(tmp_path):
             _schema_ready = True
         yield app
         db.session.remove()
+        limiter = app.extensions.get("linli_limiter")
+        engine = getattr(getattr(limiter, "_storage", None), "_engine", None)
+        if engine is not None:
+            engine.dispose()
         if TEST_DATABASE_URL:
             tables = ", ".join(t.name for t in db.metadata.sorted_tables)
             with db.engine.begin() as connection:
@@ -156,7 +168,7 @@ def password_hash(password: str) -> str:
     """The stored hash of ``password``, made once per run: hashing is slow on purpose
     (scrypt), and hundreds of test accounts don't need a salt each."""
     user = User()
-    _set_password(user, password)
+    _set_password(user, password, method=TEST_HASH_METHOD)
     return user.password_hash
 
 
@@ -166,7 +178,7 @@ _set_password = User.set_password
 @pytest.fixture
 def cached_password_hashes(monkeypatch):
     """Make ``User.set_password`` reuse :func:`password_hash` (for tests that seed the demo)."""
-    monkeypatch.setattr(User, "set_password", lambda user, password: setattr(
+    monkeypatch.setattr(User, "set_password", lambda user, password, method=None: setattr(
         user, "password_hash", password_hash(password)))
 
 

@@ -5,7 +5,9 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, widgets
+from wtforms import (
+    BooleanField, PasswordField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, widgets,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
@@ -62,4 +64,21 @@ class CalendarAlarmForm(FlaskForm):
         _l("Reminder in my calendar"), coerce=int,
         choices=[SelectChoice(0, _l("No reminder")), SelectChoice(60, _l("1 hour before")),
                  SelectChoice(120, _l("2 hours before")), SelectChoice(1440, _l("The day before (24 hours)"))],
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    """Deleting one's account: the password again, and a tick that says one understands."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[
+            DataRequired(_l("Please enter your password.")),
+            Length(max=128, message=_l("A password can be at most 128 characters.")),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+    understood = BooleanField(
+        _l("I understand that my account, my name and my number are removed for good, and that this can't be undone."),
+        validators=[DataRequired(_l("Please tick the box to confirm."))],
     )

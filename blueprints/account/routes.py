@@ -1,24 +1,101 @@
-"""A resident's own pages: their bookings, their calendar link, how they are told things."""
+"""A resident's own pages: their account, bookings, calendar link, data and how they are told things."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, session, url_for
+from flask import (
+    Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, session, url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from models import db
-from services import capacity, feeds, no_shows, notifications, roster, youth
+from security import throttles
+from services import accounts, capacity, feeds, no_shows, notifications, privacy, roster, youth
 from services import booking as booking_service
 from services.channels import CHANNELS
-from services.dates import now_utc
-from services.errors import LinliError
+from services.dates import now_utc, to_local
+from services.errors import LastAdministrator, LinliError
 
 from ..common import ConfirmForm, flash_error, redirect_next
-from .forms import CalendarAlarmForm, ChildrenInCalendarForm, EmailSettingsForm
+from .forms import CalendarAlarmForm, ChildrenInCalendarForm, DeleteAccountForm, EmailSettingsForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 PAST_SHOWN = 30
+
+
+@bp.route("/")
+@login_required
+def index():
+    """My account: who I am here, my data, logging out everywhere, deleting the account."""
+    return render_template("account/index.html", end_form=ConfirmForm())
+
+
+@bp.route("/sessions/end", methods=["POST"])
+@login_required
+def end_sessions():
+    """Log out on every device (this one too): every session and "keep me logged in"
+    cookie of the person stops working, wherever it is."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.end_all_sessions(current_user, now=now_utc())
+    db.session.commit()
+    logout_user()
+    flash(_("You have logged out on every device. Log in again on the ones you use."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/data")
+@login_required
+def data():
+    """Download my data: everything the site holds about me and my children."""
+    sections = privacy.personal_data(current_user, now=now_utc())
+    return render_template("account/data.html", sections=sections)
+
+
+@bp.route("/data.<any(json, csv):kind>")
+@login_required
+def data_download(kind: str):
+    """My data as a JSON or CSV file."""
+    now = now_utc()
+    sections = privacy.personal_data(current_user, now=now)
+    stamp = to_local(now).strftime("%Y%m%d")
+    if kind == "json":
+        response = Response(privacy.to_json(sections, now=now), mimetype="application/json")
+    else:
+        response = Response(privacy.to_csv(sections), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="linli-my-data-{stamp}.{kind}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+@login_required
+def delete():
+    """Delete my account (注销账号), after my password and a tick that I understand."""
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            throttles.count_login_attempt(current_user.phone)
+        except throttles.Throttled as refused:
+            form.password.errors.append(str(throttles.retry_message(refused.retry_after)))
+            response = make_response(render_template("account/delete.html", form=form), 429)
+            response.headers["Retry-After"] = str(refused.retry_after)
+            return response
+        if not current_user.check_password(form.password.data):
+            form.password.errors.append(_("The password is wrong."))
+        else:
+            try:
+                privacy.delete_account(current_user, now=now_utc())
+            except LastAdministrator as error:
+                db.session.rollback()
+                flash_error(error)
+            else:
+                db.session.commit()
+                logout_user()
+                flash(_("Your account is deleted. Thank you for taking part in our community."), "info")
+                return redirect(url_for("main.index"))
+    return render_template("account/delete.html", form=form)
 
 
 @bp.route("/bookings")
@@ -81,9 +158,9 @@ def calendar():
         children_form=ChildrenInCalendarForm(show=current_user.children_in_calendar),
         alarm_form=CalendarAlarmForm(minutes=(settings.calendar_alarm_minutes or 0) if settings else 0),
     ))
-    # The page may carry the secret link: keep it out of every cache.
+    # The page may carry the secret link: keep it out of every cache. (Its address holds
+    # no secret, and its forms need the referrer on HTTPS: Flask-WTF checks it.)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

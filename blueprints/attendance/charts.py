@@ -3,7 +3,9 @@
 pygal's interactive tooltips need a script it would load from the web; the charts are
 rendered without it (``js=[]``) and every ``<script>`` is taken out of the SVG, so a page
 with charts loads nothing from anywhere but the site. The numbers are in a table under
-each chart anyway.
+each chart anyway. The chart's own ``<style>`` carries the page's CSP nonce (the policy
+allows no other inline style), and the hidden tooltip — a ``style`` attribute the policy
+would refuse, and of no use without the script — is taken out too.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from pygal.style import Style
 
+from security import csp_nonce
 from services.dashboard import ProgramFigures
 
 
@@ -37,12 +40,16 @@ def _style(*colors: str) -> Style:
 
 
 def _without_scripts(root):
-    """pygal xml filter: drop every <script> element (its inline config included) and the
-    comments (links to pygal's site)."""
+    """pygal xml filter: drop every <script> element (its inline config included), the
+    comments (links to pygal's site) and elements styled inline (the hidden tooltip);
+    let the <style> elements through the Content-Security-Policy with its nonce."""
+    nonce = csp_nonce()
     for parent in list(root.iter()):
         for child in list(parent):
-            if not isinstance(child.tag, str) or child.tag.endswith("script"):
+            if not isinstance(child.tag, str) or child.tag.endswith("script") or child.get("style"):
                 parent.remove(child)
+            elif child.tag.endswith("style"):
+                child.set("nonce", nonce)
     return root
 
 

@@ -1,10 +1,12 @@
 """Registration and login forms: they check shape; services decide."""
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from services.accounts import is_valid_phone, normalize_phone
+from services.accounts import check_new_password, is_valid_phone, normalize_phone
+from services.errors import WeakPassword
 
 from ..common import clean_text
 
@@ -22,16 +24,35 @@ def _phone_field() -> StringField:
     )
 
 
+def _hard_to_guess(form, field):
+    """Not a common password, nor the mobile number: the form's own number field when it
+    has one (registering), else the logged-in person's (changing one's password). The
+    service that sets the password checks again with the account's real number."""
+    if len(field.data or "") < 8:
+        return  # the length rule has said what is wrong
+    phone_field = getattr(form, "phone", None)
+    phone = getattr(phone_field, "data", None) or (
+        current_user.phone if current_user and current_user.is_authenticated else None
+    )
+    try:
+        check_new_password(field.data or "", phone=phone)
+    except WeakPassword as error:
+        raise ValidationError(str(error)) from None
+
+
 def new_password_field(label=_l("Password")) -> PasswordField:
     """The field where someone chooses a password: every form that sets one uses it, so
-    the rules for a good password live in one place."""
+    the rules for a good password live in one place (and in
+    ``services.accounts.check_new_password``, which every service that sets one calls)."""
     return PasswordField(
         label,
         validators=[
             DataRequired(_l("Please choose a password.")),
             Length(min=8, max=128, message=_l("A password needs 8 to 128 characters.")),
+            _hard_to_guess,
         ],
         render_kw={"autocomplete": "new-password"},
+        description=_l("At least 8 characters. Not your mobile number, nor a common password such as 12345678."),
     )
 
 

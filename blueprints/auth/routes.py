@@ -1,14 +1,15 @@
 """Registering, logging in and logging out."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from models import db
+from security import throttles
 from services import accounts
 from services.dates import now_utc
-from services.errors import PhoneTaken, TooManyLoginAttempts
+from services.errors import PhoneTaken, WeakPassword
 
 from ..common import ConfirmForm, defer_write_lock, redirect_next
 from .forms import LoginForm, RegisterForm
@@ -26,6 +27,7 @@ def register():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
+        throttles.count_registration()
         try:
             user = accounts.register_user(
                 phone=form.phone.data, display_name=form.display_name.data,
@@ -34,7 +36,11 @@ def register():
         except PhoneTaken as error:
             db.session.rollback()
             form.phone.errors.append(str(error))
+        except WeakPassword as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
         else:
+            accounts.start_login(user, now=now_utc())
             db.session.commit()
             login_user(user, remember=True)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
@@ -53,27 +59,37 @@ def login():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.phone.data, form.password.data, now=now_utc())
-        except TooManyLoginAttempts as error:
+            # Counted before the password is checked, so a burst can't get more checked.
+            throttles.count_login_attempt(form.phone.data)
+        except throttles.Throttled as refused:
+            form.password.errors.append(str(throttles.retry_message(refused.retry_after)))
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(refused.retry_after)
+            return response
+        now = now_utc()
+        user = accounts.authenticate(form.phone.data, form.password.data, now=now)
+        if user is None:
             db.session.rollback()
-            form.password.errors.append(str(error))
-            user = None
+            form.password.errors.append(_("The mobile number or password is wrong."))
         else:
-            db.session.commit()  # keeps the record of a failed attempt
-            if user is None:
-                form.password.errors.append(_("The mobile number or password is wrong."))
-        if user is not None:
+            accounts.start_login(user, now=now)
+            db.session.commit()
             login_user(user, remember=form.remember.data)
             flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
-            return redirect_next("lectures.index")
+            response = redirect_next("lectures.index")
+            throttles.remember_device(response, user.phone)
+            return response
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Log out (a POST button, so a link can't log anyone out)."""
+    """Log out on this device (a POST button, so a link can't log anyone out): a copy of
+    this device's cookies stops working too; other devices stay logged in."""
     if ConfirmForm().validate_on_submit():
+        accounts.end_login(current_user, now=now_utc())
+        db.session.commit()
         logout_user()
         flash(_("You have logged out."), "info")
     return redirect(url_for("main.index"))

@@ -6,7 +6,7 @@ the community's language (``CALENDAR_LANGUAGE``), whatever the reader's switch s
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
@@ -18,41 +18,48 @@ from ..common import event_page
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
-# The UID domain when neither SITE_URL nor SERVER_NAME names the site (".invalid" is
-# reserved: it says "configure me" without ever meaning anyone else's domain).
-FALLBACK_UID_DOMAIN = "linli.invalid"
-
 PUBLIC_CACHE = "public, max-age=300"
-# Personal feeds: no shared cache may keep them, and browsers must ask again each time.
-PRIVATE_CACHE = "private, no-cache"
+# Personal feeds: no cache may keep them (they name one person's bookings and children).
+PRIVATE_CACHE = "no-store"
+
+
+def site_address() -> str | None:
+    """The site's configured public address (SITE_URL, else SERVER_NAME with the preferred
+    scheme), never the Host header of a request; None when neither is set."""
+    site = current_app.config.get("SITE_URL")
+    if site:
+        return site.rstrip("/")
+    server = current_app.config.get("SERVER_NAME")
+    if server:
+        return f"{current_app.config.get('PREFERRED_URL_SCHEME', 'http')}://{server}"
+    return None
 
 
 def absolute_url(endpoint: str, **values) -> str:
-    """An absolute URL on the site: under SITE_URL when configured, else the request's
-    own address (or SERVER_NAME)."""
-    site = current_app.config.get("SITE_URL")
+    """An absolute URL on the site, for pages (subscribe boxes): under the configured
+    address, else the address this page was asked for (a page goes back to whoever asked
+    for it; feeds, which caches share, use :func:`feed_url` instead)."""
+    site = site_address()
     if site:
-        return site.rstrip("/") + url_for(endpoint, **values)
+        return site + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)
 
 
-def uid_domain() -> str:
-    """The domain in every event UID: the configured site's host, never the request's,
-    so that an event's UID doesn't change with the address it was fetched from."""
-    site = current_app.config.get("SITE_URL")
-    host = urlsplit(site).hostname if site else None
-    server = (current_app.config.get("SERVER_NAME") or "").split(":")[0]
-    return host or server or FALLBACK_UID_DOMAIN
+def feed_url(endpoint: str, **values) -> str | None:
+    """An absolute URL for inside a feed: only under the configured address, else None."""
+    site = site_address()
+    return site + url_for(endpoint, **values) if site else None
 
 
-def event_url(event: Event) -> str:
-    """The absolute URL of the page that shows ``event`` (see ``common.EVENT_PAGES``)."""
+def event_url(event: Event) -> str | None:
+    """The absolute URL of the page that shows ``event`` (see ``common.EVENT_PAGES``), or
+    None when the site's address isn't configured."""
     endpoint, values = event_page(event)
-    return absolute_url(endpoint, **values)
+    return feed_url(endpoint, **values)
 
 
 def _links() -> feeds.FeedLinks:
-    return feeds.FeedLinks(uid_domain=uid_domain(), event_url=event_url)
+    return feeds.FeedLinks(event_url=event_url)
 
 
 def _language() -> str:

@@ -134,9 +134,9 @@ def book_class(event_id: int):
     position = capacity.waitlist_position(booking)
     db.session.commit()
     if booking.is_confirmed:
-        flash(_("%(child)s has a place. Ticket number: %(code)s", child=child.name, code=booking.display_code), "success")
+        flash(_("The place is booked. Ticket number: %(code)s", code=booking.display_code), "success")
     else:
-        flash(_("%(child)s is number %(position)s on the waiting list and gets the place automatically if one frees up.", child=child.name, position=position), "info")
+        flash(_("Your child is number %(position)s on the waiting list and gets the place automatically if one frees up.", position=position), "info")
     return back_to(default)
 
 
@@ -159,7 +159,7 @@ def book_term(term_id: int):
         flash_error(error)
         return back_to(default)
     db.session.commit()
-    flash(_("%(child)s has a place in all %(count)s classes of %(term)s.", child=child.name, count=len(booked), term=term.title), "success")
+    flash(_("Your child has a place in all %(count)s classes of %(term)s.", count=len(booked), term=term.title), "success")
     return back_to(default)
 
 
@@ -180,7 +180,7 @@ def new_child():
         child = youth.add_child(current_user, name=form.name.data, born_on=form.born_on.data,
                                 gender=form.gender_value, now=now_utc())
         db.session.commit()
-        flash(_("%(child)s is added. You can book classes for them now.", child=child.name), "success")
+        flash(_("The child is added. You can book classes for them now."), "success")
         target = request.args.get("next")
         return redirect(target if is_safe_next(target) else url_for(".children"))
     return render_template("youth/child_form.html", form=form, child=None)
@@ -203,7 +203,7 @@ def edit_child(child_id: int):
             form.born_on.errors.append(str(error))
         else:
             db.session.commit()
-            flash(_("The details of %(child)s are saved.", child=child.name), "success")
+            flash(_("The child’s details are saved."), "success")
             return redirect(url_for(".children"))
     return render_template("youth/child_form.html", form=form, child=child)
 
@@ -217,7 +217,7 @@ def remove_child(child_id: int):
     if form.validate_on_submit():
         cancelled = youth.remove_child(child, current_user, now=now_utc())
         db.session.commit()
-        flash(_("%(child)s is removed from your account.", child=child.name), "info")
+        flash(_("The child is removed from your account."), "info")
         if cancelled:
             flash(_("%(count)s coming bookings were cancelled.", count=cancelled), "info")
         return redirect(url_for(".children"))

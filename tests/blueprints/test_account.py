@@ -418,3 +418,87 @@ def test_a_parent_chooses_whether_children_appear_in_their_calendar(client, now)
     client.post("/account/calendar/children", data={"show": "y"})
     db.session.refresh(parent)
     assert parent.children_in_calendar is True
+
+
+# --- my account: my data, deleting the account -------------------------------------------
+
+
+def test_the_account_page_links_my_data_logging_out_everywhere_and_deleting(client):
+    login(client, make_user("张桂芳"))
+    text = page(client.get("/account/"))
+    for words in ("我的账号", "下载我的数据", "在所有设备上退出", "注销账号"):
+        assert words in text
+    assert "张桂芳" in text and "139****" in text
+
+
+def test_my_data_downloads_as_json_and_csv_and_is_never_cached(client, now):
+    from tests.conftest import make_child
+
+    user = make_user("冯晓梅")
+    make_child(user, "王小明")
+    seat(make_event(title="齐国故城"), user, now)
+    login(client, user)
+    assert "孩子" in page(client.get("/account/data"))
+    as_json = client.get("/account/data.json")
+    assert as_json.headers["Cache-Control"] == "no-store"
+    assert as_json.headers["Content-Disposition"].startswith('attachment; filename="linli-my-data-')
+    sections = as_json.get_json()["sections"]
+    assert sections["children"][0]["name"] == "王小明" and sections["bookings"][0]["event"] == "齐国故城"
+    as_csv = client.get("/account/data.csv")
+    assert as_csv.mimetype == "text/csv" and as_csv.data.startswith(b"\xef\xbb\xbf")
+    assert "王小明" in as_csv.data.decode("utf-8-sig")
+    assert client.get("/account/data.xml").status_code == 404
+
+
+def test_deleting_my_account_asks_for_the_password_and_a_tick_then_logs_me_out(client, now):
+    user = make_user("张桂芳", phone="13912340002")
+    login(client, user)
+    response = client.post("/account/delete", data={"password": "correct horse battery"})
+    assert "请勾选以确认。" in page(response)
+    response = client.post("/account/delete", data={"password": "wrong one", "understood": "y"})
+    assert "密码不正确。" in page(response)
+    assert not db.session.get(type(user), user.id).is_deleted
+
+    response = client.post("/account/delete", data={"password": "correct horse battery", "understood": "y"},
+                           follow_redirects=True)
+    assert "您的账号已注销" in page(response)
+    assert client.get("/account/bookings").status_code == 302
+    assert db.session.get(type(user), user.id).is_deleted
+    response = client.post("/auth/login", data={"phone": "13912340002", "password": "correct horse battery"})
+    assert response.status_code == 200
+
+
+def test_a_childs_name_never_travels_in_the_session_cookie(app, client, now):
+    from flask import json as flask_json
+
+    from tests.conftest import make_child, make_youth_program
+
+    parent = make_user("冯晓梅")
+    child = make_child(parent, "王小明")
+    event = make_event(make_youth_program(slug="songdu"), title="经典诗文诵读")
+    login(client, parent)
+    response = client.post(f"/youth/classes/{event.id}/book", data={"child_id": child.id})
+    assert response.status_code == 302
+    cookie = client.get_cookie("session").value
+    stored = app.session_interface.get_signing_serializer(app).loads(cookie)
+    assert stored["_flashes"] and "小明" not in flask_json.dumps(stored, ensure_ascii=False)
+    assert "预约成功" in page(client.get(response.headers["Location"]))
+
+
+def test_the_anonymize_children_command_erases_old_names(app, now):
+    from models import Child
+    from services import youth
+    from tests.conftest import make_child, make_youth_program
+
+    parent = make_user("冯晓梅")
+    child = make_child(parent, "王小明")
+    long_ago = now - timedelta(days=30)
+    youth.book_class(make_event(make_youth_program(slug="songdu"), now=long_ago), child, parent, now=long_ago)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert "0 children" in runner.invoke(args=["anonymize-children"]).output
+    result = runner.invoke(args=["anonymize-children", "--days", "7"])
+    assert result.exit_code == 0 and "1 children" in result.output
+    db.session.expire_all()
+    assert db.session.get(Child, child.id).is_anonymized
+    assert "old login records deleted" in runner.invoke(args=["forget-old-logins"]).output

@@ -92,8 +92,10 @@ def test_search_takes_wildcards_literally(client, query):
 
 def test_search_with_an_overlong_or_odd_query_does_not_fail(client):
     login(client, admin())
-    for query in ["张" * 500, "\x00张", "   "]:
+    for query in ["张" * 500, "   "]:
         assert client.get("/admin/users", query_string={"q": query}).status_code == 200
+    # A control character is refused before any view (security.refuse_control_characters).
+    assert client.get("/admin/users", query_string={"q": "\x00张"}).status_code == 400
 
 
 def ticked(response, field_id: str) -> bool:

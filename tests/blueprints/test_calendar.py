@@ -69,7 +69,7 @@ def test_every_feed_is_utf8_text_calendar_with_a_strong_etag_and_last_modified(c
         # The independent parser sees exactly the lecture, as it is in the database.
         (event,) = strict_events(response.data).values()
         assert (event.uid, event.dtstart, event.dtend, event.summary, event.status.value) == (
-            f"event-{lecture.id}@linli.invalid", lecture.starts_at, lecture.ends_at,
+            lecture.calendar_uid, lecture.starts_at, lecture.ends_at,
             "管仲与齐国的富国之道", "CONFIRMED",
         ), kind
 
@@ -103,7 +103,7 @@ def test_public_feeds_may_be_cached_and_the_event_download_is_an_attachment(clie
     response = client.get("/calendar/wenshi-jiangtang.ics")
     assert response.headers["Cache-Control"] == "public, max-age=300"
     assert response.headers["Content-Disposition"] == 'inline; filename="wenshi-jiangtang.ics"'
-    assert "Referrer-Policy" not in response.headers
+    assert response.headers["Referrer-Policy"] == "same-origin"
     download = client.get(f"/calendar/events/{lecture.id}.ics")
     assert download.headers["Content-Disposition"] == f'attachment; filename="linli-event-{lecture.id}.ics"'
 
@@ -134,41 +134,39 @@ def test_head_requests_get_the_headers(client, lecture):
 def test_feeds_of_every_program_kind(client, lecture, now):
     troupe = make_program(ProgramKind.TROUPE, slug="lvju", name="吕剧团")
     show = make_event(troupe, title="吕剧专场演出")
-    assert set(strict_events(client.get("/calendar/all.ics").data)) == {
-        f"event-{lecture.id}@linli.invalid", f"event-{show.id}@linli.invalid",
-    }
+    assert set(strict_events(client.get("/calendar/all.ics").data)) == {lecture.calendar_uid, show.calendar_uid}
     response = client.get("/calendar/lvju.ics")
-    assert set(strict_events(response.data)) == {f"event-{show.id}@linli.invalid"}
+    assert set(strict_events(response.data)) == {show.calendar_uid}
     calendar = icalendar.Calendar.from_ical(response.data)
     assert str(calendar["X-WR-CALNAME"]) == "吕剧团"
-    assert str(calendar.walk("VEVENT")[0]["URL"]) == f"http://localhost/troupes/events/{show.id}"
 
 
 # --- links and UIDs --------------------------------------------------------------------------
 
 
-def test_links_and_uids_come_from_site_url_when_it_is_set(app, client, lecture):
+def test_links_come_from_site_url_whatever_address_the_feed_was_fetched_from(app, client, lecture):
     app.config["SITE_URL"] = "https://linli.example.org"
-    body = client.get("/calendar/all.ics", base_url="http://10.0.0.5:8000").data
+    body = client.get("/calendar/all.ics", base_url="http://127.0.0.1:8000").data
     (vevent,) = icalendar.Calendar.from_ical(body).walk("VEVENT")
-    assert str(vevent["UID"]) == f"event-{lecture.id}@linli.example.org"
+    assert str(vevent["UID"]) == lecture.calendar_uid
     assert str(vevent["URL"]) == f"https://linli.example.org/lectures/{lecture.id}"
+    assert b"127.0.0.1" not in body
 
 
-def test_without_site_url_links_follow_the_request_but_uids_do_not(client, lecture):
-    bodies = [client.get("/calendar/all.ics", base_url=base).data for base in ("http://localhost", "http://127.0.0.1:5000")]
-    vevents = [icalendar.Calendar.from_ical(body).walk("VEVENT")[0] for body in bodies]
-    assert [str(v["URL"]) for v in vevents] == [
-        f"http://localhost/lectures/{lecture.id}", f"http://127.0.0.1:5000/lectures/{lecture.id}",
-    ]
-    assert {str(v["UID"]) for v in vevents} == {f"event-{lecture.id}@linli.invalid"}
+def test_without_a_site_address_feeds_carry_no_links_and_never_the_requests_host(client, lecture):
+    bodies = [client.get("/calendar/all.ics", base_url=base).data for base in ("http://localhost", "http://evil.example")]
+    assert bodies[0] == bodies[1]
+    (vevent,) = icalendar.Calendar.from_ical(bodies[1]).walk("VEVENT")
+    assert "URL" not in vevent and b"evil.example" not in bodies[1] and b"localhost" not in bodies[1]
+    assert str(vevent["UID"]) == lecture.calendar_uid
 
 
-def test_server_name_gives_the_uid_domain_when_there_is_no_site_url(app, lecture):
+def test_server_name_gives_the_links_when_there_is_no_site_url(app, lecture):
     app.config["SERVER_NAME"] = "linli.local:8443"
+    app.config["PREFERRED_URL_SCHEME"] = "https"
     body = app.test_client().get("/calendar/all.ics", base_url="https://linli.local:8443").data
     (vevent,) = icalendar.Calendar.from_ical(body).walk("VEVENT")
-    assert str(vevent["UID"]) == f"event-{lecture.id}@linli.local"
+    assert str(vevent["UID"]) == lecture.calendar_uid
     assert str(vevent["URL"]) == f"https://linli.local:8443/lectures/{lecture.id}"
 
 
@@ -182,16 +180,15 @@ def test_a_personal_feed_needs_no_login_and_is_private(client, lecture, now):
     token = new_token(user, now)
     response = client.get(f"/calendar/u/{token}.ics")
     assert response.status_code == 200
-    assert "private" in response.headers["Cache-Control"]
-    assert "public" not in response.headers["Cache-Control"]
+    assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "noindex" in response.headers["X-Robots-Tag"]
     assert "Set-Cookie" not in response.headers
-    assert list(strict_events(response.data)) == [f"event-{lecture.id}@linli.invalid"]
+    assert list(strict_events(response.data)) == [lecture.calendar_uid]
 
     not_modified = client.get(f"/calendar/u/{token}.ics", headers={"If-None-Match": response.headers["ETag"]})
     assert not_modified.status_code == 304
-    assert "private" in not_modified.headers["Cache-Control"]
+    assert not_modified.headers["Cache-Control"] == "no-store"
     assert not_modified.headers["Referrer-Policy"] == "no-referrer"
 
 
@@ -228,7 +225,7 @@ def test_after_a_reset_from_the_account_page_the_old_url_is_404(client, lecture,
     gone = anonymous.get(old_url)
     assert gone.status_code == 404
     assert gone.headers["Referrer-Policy"] == "no-referrer"
-    assert "private" in gone.headers["Cache-Control"]
+    assert gone.headers["Cache-Control"] == "no-store"
     assert anonymous.get(new_url).status_code == 200
 
 
@@ -348,8 +345,10 @@ def test_a_program_slug_never_breaks_the_download_header(client, now):
 # --- every kind of program: links and subscribe buttons ---------------------------------------
 
 
-def test_a_feed_links_every_kind_of_event_to_a_page_that_answers(client, lecture, now):
+def test_a_feed_links_every_kind_of_event_to_a_page_that_answers(app, client, lecture, now):
     from services import schedules, troupes
+
+    app.config["SITE_URL"] = "http://localhost"
     from tests.conftest import make_role, make_team, make_troupe, make_youth_program
 
     talk = make_event(make_team(), capacity=0, cutoff=timedelta(0), title="学习宣讲", now=now)
@@ -363,7 +362,7 @@ def test_a_feed_links_every_kind_of_event_to_a_page_that_answers(client, lecture
         lecture: f"/lectures/{lecture.id}", talk: f"/lecture-team/events/{talk.id}",
         show: f"/troupes/events/{show.id}", youth_class: f"/youth/classes/{youth_class.id}",
     }
-    assert urls == {f"event-{e.id}@linli.invalid": f"http://localhost{path}" for e, path in expected.items()}
+    assert urls == {e.calendar_uid: f"http://localhost{path}" for e, path in expected.items()}
     for path in expected.values():
         assert client.get(path).status_code == 200, path
 
@@ -374,7 +373,7 @@ def test_a_feed_links_every_kind_of_event_to_a_page_that_answers(client, lecture
         first_day=first, last_day=first,
     ), now=now).events[0]
     db.session.commit()
-    assert f"event-{rehearsal.id}@linli.invalid" not in strict_events(client.get("/calendar/lvju.ics").data)
+    assert rehearsal.calendar_uid not in strict_events(client.get("/calendar/lvju.ics").data)
     assert client.get(f"/calendar/events/{rehearsal.id}.ics").status_code == 404
     assert client.get(f"/troupes/events/{rehearsal.id}").status_code == 200
 

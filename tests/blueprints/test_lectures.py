@@ -108,7 +108,7 @@ def test_list_filters_by_series(client, now):
     assert "临淄古城" not in body
 
 
-@pytest.mark.parametrize("query", ["series=no-such-series", "series=%00", "series="])
+@pytest.mark.parametrize("query", ["series=no-such-series", "series=%E2%80%8B", "series="])
 def test_list_with_an_unknown_series_shows_every_lecture(client, now, query):
     make_event(make_program(series=["齐国故城系"]), title="临淄古城", now=now)
     response = client.get(f"/lectures/?{query}")
@@ -116,7 +116,7 @@ def test_list_with_an_unknown_series_shows_every_lecture(client, now, query):
     assert "临淄古城" in page(response)
 
 
-@pytest.mark.parametrize("value", ["abc", "0", "-1", "1.5", "", "%00", "99999999999999999999", "10001"])
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "1.5", "", "%E2%80%8B", "99999999999999999999", "10001"])
 def test_list_treats_a_bad_page_number_as_page_one(client, now, value):
     make_event(title="临淄古城", now=now)
     response = client.get(f"/lectures/?page={value}")

@@ -57,20 +57,20 @@ def test_a_parent_adds_edits_and_removes_a_child(client, parent, now):
     born = to_local(now).date().replace(year=to_local(now).year - 8, day=1)
     response = client.post("/youth/children/new", data={"name": "小明", "born_on": born.isoformat(), "gender": "boy"},
                            follow_redirects=True)
-    assert "已添加小明" in text(response)
+    assert "孩子已添加" in text(response) and "小明" in text(response)
     child = db.session.execute(sa.select(Child)).scalar_one()
     assert child.parent_id == parent.id and child.gender.value == "boy"
     assert "8 岁" in text(client.get("/youth/children"))
 
     response = client.post(f"/youth/children/{child.id}/edit", data={"name": "王小明", "born_on": born.isoformat(), "gender": ""},
                            follow_redirects=True)
-    assert "王小明的信息已保存" in text(response)
+    assert "孩子的信息已保存" in text(response)
     db.session.refresh(child)
     assert child.name == "王小明" and child.gender is None
 
     assert "王小明目前没有预约的课" in text(client.get(f"/youth/children/{child.id}/remove"))
     response = client.post(f"/youth/children/{child.id}/remove", follow_redirects=True)
-    assert "已将王小明从您的账号中移除" in text(response)
+    assert "已将孩子从您的账号中移除" in text(response)
     assert client.get(f"/youth/children/{child.id}/edit").status_code == 404
 
 
@@ -128,7 +128,7 @@ def test_a_parent_books_a_class_for_a_child_and_cancels_it(client, songdu, paren
     page = text(client.get(f"/youth/{songdu.slug}"))
     assert "6–12 岁" in page and "小明" in page
     response = client.post(f"/youth/classes/{event.id}/book", data={"child_id": child.id}, follow_redirects=True)
-    assert "小明已预约成功" in text(response)
+    assert "预约成功！预约号" in text(response)
     booking = db.session.execute(sa.select(Booking)).scalar_one()
     assert booking.child_id == child.id and booking.user_id == parent.id and booking.places == 1
 
@@ -146,11 +146,11 @@ def test_a_child_too_young_on_the_class_day_is_refused_with_the_reason(client, s
     child = make_child(parent, "小雨", born_on=date(day.year - 6, day.month, day.day) + timedelta(days=1) if not (day.month == 2 and day.day == 29) else date(day.year - 6, 3, 2))
     login(client, parent)
     response = client.post(f"/youth/classes/{event.id}/book", data={"child_id": child.id}, follow_redirects=True)
-    assert "少儿诵读班面向 6–12 岁的孩子" in text(response) and "小雨才 5 岁" in text(response)
+    assert "少儿诵读班面向 6–12 岁的孩子" in text(response) and "孩子才 5 岁" in text(response)
     assert db.session.execute(sa.select(sa.func.count()).select_from(Booking)).scalar_one() == 0
     # The program page says so beside the class instead of offering a button.
     page = text(client.get(f"/youth/{songdu.slug}?child={child.id}"))
-    assert "小雨才 5 岁" in page
+    assert "孩子才 5 岁" in page
 
 
 def test_a_full_class_offers_the_waiting_list(client, app, songdu, parent, now):
@@ -164,7 +164,7 @@ def test_a_full_class_offers_the_waiting_list(client, app, songdu, parent, now):
     response = client.post(f"/youth/classes/{event.id}/book", data={"child_id": child.id}, follow_redirects=True)
     assert "名额已满" in text(response)
     response = client.post(f"/youth/classes/{event.id}/book", data={"child_id": child.id, "waitlist": "y"}, follow_redirects=True)
-    assert "小明排在候补第 1 位" in text(response)
+    assert "孩子排在候补第 1 位" in text(response)
 
 
 def test_a_family_program_books_the_parent_along(client, parent, now):
@@ -196,7 +196,7 @@ def test_a_whole_term_booking_takes_every_class_or_says_which_class_stopped_it(c
     youth.cancel_class(term.events[1], "老师外出", now=now)
     db.session.commit()
     response = client.post(f"/youth/terms/{term.id}/book", data={"child_id": child.id}, follow_redirects=True)
-    assert "小明已预约寒假学期的全部 2 节课" in text(response)
+    assert "孩子已预约寒假学期的全部 2 节课" in text(response)
     assert "小明已预约本学期剩余的全部课程" in text(client.get(f"/youth/{songdu.slug}"))
 
 

@@ -57,14 +57,14 @@ def test_a_new_parent_adds_a_child_and_books_classes(live_server, phone, shot):
     page.get_by_text("男孩").click()
     shot(page, "3-add-child")
     page.get_by_role("button", name="添加").click()
-    expect(page.locator(".alert")).to_contain_text("已添加小明")
+    expect(page.locator(".alert")).to_contain_text("孩子已添加")
     expect(page.get_by_role("heading", name="少儿诵读班")).to_be_visible()  # back where the parent was
     shot(page, "4-program-for-xiaoming")
 
     page.locator(".class-row").first.get_by_role("button", name="预约").click()
-    expect(page.locator(".alert")).to_contain_text("小明已预约成功")
+    expect(page.locator(".alert")).to_contain_text("预约成功")
     page.get_by_role("button", name="为小明预约整学期（共 4 节课）").click()
-    expect(page.locator(".alert")).to_contain_text("小明已预约寒假学期的全部 4 节课")
+    expect(page.locator(".alert")).to_contain_text("孩子已预约寒假学期的全部 4 节课")
     expect(page.get_by_text("小明已预约本学期剩余的全部课程。")).to_be_visible()
     shot(page, "5-whole-term-booked")
 
@@ -76,7 +76,7 @@ def test_a_new_parent_adds_a_child_and_books_classes(live_server, phone, shot):
     page.goto(live_server + "/youth/shaoer-songdu")
     page.get_by_role("link", name="小雨").click()
     expect(page.locator(".refusal-note")).to_contain_text("少儿诵读班面向 6–12 岁的孩子")
-    expect(page.locator(".refusal-note")).to_contain_text("小雨才 4 岁")
+    expect(page.locator(".refusal-note")).to_contain_text("孩子才 4 岁")
     expect(page.get_by_role("button", name="为小雨预约整学期（共 4 节课）")).to_have_count(0)
     expect(page.locator(".class-row").first).to_contain_text("小雨年龄不符")
     shot(page, "6-too-young")

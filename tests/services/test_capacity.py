@@ -168,4 +168,39 @@ def test_ticket_codes_are_eight_unique_digits(app, now):
     codes = {book_seat(event, make_user(f"居民{i}"), now=now).ticket_code for i in range(30)}
     assert len(codes) == 30
     assert all(len(code) == 8 and code.isdigit() for code in codes)
-    assert len({capacity.ticket_code_for(i) for i in range(1, 20001)}) == 20000
+
+
+def test_ticket_codes_are_random_and_stored_not_worked_out_from_the_booking(app, now, monkeypatch):
+    event = make_event(capacity=3)
+    drawn = iter(["11111111", "22222222"])
+    monkeypatch.setattr(capacity, "new_ticket_code", lambda: next(drawn))
+    first = book_seat(event, make_user("居民甲"), now=now)
+    db.session.commit()
+    assert first.ticket_code == "11111111"
+    # A code already taken is drawn again (the unique constraint tells).
+    drawn = iter(["11111111", "33333333"])
+    second = book_seat(event, make_user("居民乙"), now=now)
+    db.session.commit()
+    assert second.ticket_code == "33333333"
+    db.session.expire_all()
+    assert db.session.get(Booking, first.id).ticket_code == "11111111"
+
+
+def test_two_sites_give_the_same_booking_different_ticket_numbers(tmp_path, now):
+    from app import create_app
+    from tests.conftest import TEST_HASH_METHOD
+
+    codes = []
+    for site in ("one", "two"):
+        other = create_app({"TESTING": True, "SECRET_KEY": site, "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+                            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / site}.sqlite3"})
+        with other.app_context():
+            db.create_all()
+            event = make_event(capacity=5)
+            booking = book_seat(event, make_user("张桂芳"), now=now)
+            db.session.commit()
+            codes.append((booking.id, booking.ticket_code))
+            db.session.remove()
+            db.engine.dispose()
+    assert codes[0][0] == codes[1][0] == 1
+    assert codes[0][1] != codes[1][1]

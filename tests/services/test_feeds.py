@@ -21,7 +21,7 @@ from services.dates import local_datetime, to_local
 from tests.conftest import make_event, make_program, make_user, make_venue
 
 DOMAIN = "linli.example.org"
-LINKS = feeds.FeedLinks(uid_domain=DOMAIN, event_url=lambda event: f"https://{DOMAIN}/lectures/{event.id}")
+LINKS = feeds.FeedLinks(event_url=lambda event: f"https://{DOMAIN}/lectures/{event.id}")
 
 
 def render_program(program, now):
@@ -50,7 +50,7 @@ def strict_events(feed) -> dict[str, object]:
 
 
 def uid(event) -> str:
-    return f"event-{event.id}@{DOMAIN}"
+    return event.calendar_uid
 
 
 def edit(event, *, now, **changes):
@@ -117,7 +117,7 @@ def test_a_venue_with_an_address_shows_both(app, now):
 # --- stable UIDs and byte-identical output -------------------------------------------------
 
 
-def test_uids_are_made_from_the_event_id_and_site_domain_and_are_the_same_in_every_feed(app, now):
+def test_uids_are_random_stored_tokens_the_same_in_every_feed_with_no_database_id(app, now):
     program = make_program()
     events = [make_event(program, starts_in=timedelta(days=d)) for d in (3, 10)]
     user = make_user("张桂芳", phone="13912345678")
@@ -135,6 +135,20 @@ def test_uids_are_made_from_the_event_id_and_site_domain_and_are_the_same_in_eve
     for text in ("张桂芳", "13912345678", token, f"user-{user.id}"):
         assert text not in " ".join(vevents(personal))
     assert token.encode() not in personal.body
+    # Nor anything about the event or the site: a random UUID, stored with the event.
+    for event in events:
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", uid(event))
+        assert f"event-{event.id}" not in uid(event) and "@" not in uid(event)
+    assert b"event-" not in render_public(now).body and DOMAIN.encode() not in uid(events[0]).encode()
+    assert len({uid(e) for e in events}) == 2
+
+
+def test_a_feed_without_a_site_address_carries_no_links(app, now):
+    event = make_event()
+    feed = feeds.public_feed(now=now, links=feeds.FeedLinks(event_url=lambda event: None), language="zh")
+    vevent = vevents(feed)[uid(event)]
+    assert "URL" not in vevent and "详情" not in str(vevent["DESCRIPTION"])
+    assert b"://" not in feed.body
 
 
 def test_unchanged_data_renders_to_byte_identical_output(app, now):

@@ -17,15 +17,15 @@ from tests.conftest import (
 )
 
 DOMAIN = "linli.example.org"
-LINKS = feeds.FeedLinks(uid_domain=DOMAIN, event_url=lambda event: f"https://{DOMAIN}/events/{event.id}")
+LINKS = feeds.FeedLinks(event_url=lambda event: f"https://{DOMAIN}/events/{event.id}")
 
 
 def summaries(feed) -> dict[int, str]:
-    """SUMMARY by event id, read back from a rendered feed."""
+    """SUMMARY by event id, read back from a rendered feed (the event is in its URL)."""
     import icalendar
 
     return {
-        int(str(v["UID"]).split("@")[0].removeprefix("event-")): str(v["SUMMARY"])
+        int(str(v["URL"]).rsplit("/", 1)[1]): str(v["SUMMARY"])
         for v in icalendar.Calendar.from_ical(feed.body).walk("VEVENT")
     }
 

@@ -89,9 +89,9 @@ def test_the_youngest_age_is_checked_on_the_class_day(recitation, parent, now, b
         with pytest.raises(ChildTooYoung) as refused:
             youth.book_class(event, child, parent, now=now)
         with force_locale("en"):
-            assert str(refused.value).startswith("少儿诵读班 is for ages 6–12, and 小明 will only be 5 at the class on")
+            assert str(refused.value).startswith("少儿诵读班 is for ages 6–12, and the child will only be 5 at the class on")
         with force_locale("zh"):
-            assert "少儿诵读班面向 6–12 岁的孩子" in str(refused.value) and "小明才 5 岁" in str(refused.value)
+            assert "少儿诵读班面向 6–12 岁的孩子" in str(refused.value) and "孩子才 5 岁" in str(refused.value)
     db.session.rollback()
 
 
@@ -107,7 +107,7 @@ def test_the_oldest_age_is_checked_on_the_class_day(recitation, parent, now, bir
         with pytest.raises(ChildTooOld) as refused:
             youth.book_class(event, child, parent, now=now)
         with force_locale("en"):
-            assert "and 小明 will already be 13 at the class on" in str(refused.value)
+            assert "and the child will already be 13 at the class on" in str(refused.value)
     db.session.rollback()
 
 
@@ -128,7 +128,7 @@ def test_a_29_february_child_is_checked_on_28_february_and_1_march(parent, now):
         youth.book_class(feb_28, child, parent, now=now)
     db.session.rollback()
     with force_locale("en"):
-        assert f"小雨 will only be {age - 1} at the class on" in str(refused.value)
+        assert f"the child will only be {age - 1} at the class on" in str(refused.value)
     assert youth.book_class(mar_1, child, parent, now=now).is_confirmed
 
 
