@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import LoginFailure, Role, User, db
+from models import LoginFailure, Role, User, UserRole, db
 
+from . import audit
 from .db import begin_write
-from .errors import PhoneTaken, TooManyLoginAttempts
+from .errors import PhoneHeldByWalkIn, PhoneTaken, TooManyLoginAttempts, WrongPassword
 
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
@@ -47,6 +48,16 @@ def is_valid_phone(phone: str) -> bool:
 def find_by_phone(phone: str) -> User | None:
     """The account registered with ``phone``, if any."""
     return db.session.execute(sa.select(User).where(User.phone == phone)).scalar_one_or_none()
+
+
+def administrators() -> list[User]:
+    """The active administrators — the community office — by name: whom organizers ask
+    to be added to a program."""
+    return list(db.session.execute(
+        sa.select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.ADMIN, User.is_active_account.is_(True))
+        .order_by(User.display_name, User.id)
+    ).scalars())
 
 
 def is_claimed(user: User) -> bool:
@@ -161,3 +172,67 @@ def set_roles(user: User, roles: set[Role]) -> None:
         else:
             user.revoke(role)
     db.session.flush()
+
+
+# --- people changing their own account -----------------------------------------------
+
+
+def _check_current_password(user: User, password: str, *, now: datetime) -> None:
+    """Make sure ``password`` is the person's own, counting a wrong one as a failed login
+    (so a borrowed phone can't be used to guess it).
+
+    :raises WrongPassword: when it isn't (commit to keep the count).
+    :raises TooManyLoginAttempts: after too many wrong passwords for the number.
+    """
+    if authenticate(user.phone, password, now=now) is None:
+        raise WrongPassword()
+
+
+def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
+    """Change one's password, which ends every session the person holds (the caller logs
+    this device in again after committing).
+
+    :raises WrongPassword: when ``current`` isn't the person's password (commit to keep
+        the count of wrong passwords).
+    :raises TooManyLoginAttempts: after too many wrong passwords for the number.
+    """
+    _check_current_password(user, current, now=now)
+    new_hash = generate_password_hash(new, method="scrypt")  # slow: before the write lock
+    begin_write()
+    user.password_hash = new_hash
+    db.session.flush()
+    end_all_sessions(user)
+    audit.record("user.password_change", actor=user, now=now, subject_type="users", subject_id=user.id,
+                 label=user.display_name)
+
+
+def update_profile(user: User, *, display_name: str, phone: str, current_password: str | None,
+                   now: datetime) -> None:
+    """Change one's display name and mobile number (already normalised and checked for
+    shape). A new number needs the current password and must be free.
+
+    :raises WrongPassword: when the number changes and the password isn't right (commit
+        to keep the count of wrong passwords).
+    :raises PhoneTaken: when someone else registered the number.
+    :raises PhoneHeldByWalkIn: when the organizers registered it for a walk-in (the
+        office merges that account into this one instead).
+    """
+    changes_phone = phone != user.phone
+    if changes_phone:
+        _check_current_password(user, current_password or "", now=now)
+    begin_write()
+    if changes_phone:
+        holder = find_by_phone(phone)
+        if holder is not None and holder.id != user.id:
+            raise PhoneTaken() if is_claimed(holder) else PhoneHeldByWalkIn()
+    before = {"display_name": user.display_name, "phone": user.phone}
+    user.display_name = display_name.strip()
+    user.phone = phone
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:  # registered just now by someone else
+        raise PhoneTaken() from error
+    audit.record("user.profile", actor=user, now=now, subject_type="users", subject_id=user.id,
+                 label=user.display_name, before=before,
+                 after={"display_name": user.display_name, "phone": user.phone})
