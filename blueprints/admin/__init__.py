@@ -1,1 +1,4 @@
+"""Administration at /admin/: one blueprint, its pages in one module per area. A new
+area registers its routes on ``bp`` and is imported here."""
 from .routes import bp  # noqa: F401
+from . import audit, people, programs, venues  # noqa: F401,E402  (they add their routes to bp)
