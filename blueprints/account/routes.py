@@ -1,18 +1,20 @@
 """A resident's own pages: their bookings and their calendar link."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, session, url_for
+from flask import (
+    Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session, url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 
 from models import db
-from services import capacity, feeds, no_shows, roster, youth
+from services import accounts, capacity, feeds, no_shows, roster, youth
 from services import booking as booking_service
 from services.dates import now_utc
-from services.errors import LinliError
+from services.errors import LinliError, WrongPassword
 
-from ..common import ConfirmForm, flash_error, redirect_next
-from .forms import ChildrenInCalendarForm
+from ..common import ConfirmForm, defer_write_lock, flash_error, redirect_next
+from .forms import ChildrenInCalendarForm, PasswordForm, ProfileForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -114,3 +116,56 @@ def children_in_calendar():
     else:
         flash(_("Your children’s classes no longer appear in your calendar."), "success")
     return redirect(url_for(".calendar", _anchor="children"))
+
+
+# --- my details and password ----------------------------------------------------------
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+@defer_write_lock
+def profile():
+    """My name and mobile number (a new number needs my password and must be free)."""
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(
+                current_user, display_name=form.display_name.data, phone=form.phone.data,
+                current_password=form.current_password.data, now=now_utc(),
+            )
+        except WrongPassword as error:
+            db.session.commit()  # keeps the count of wrong passwords
+            form.current_password.errors.append(str(error))
+        except LinliError as error:
+            db.session.rollback()
+            form.phone.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Your details are saved."), "success")
+            return redirect(url_for(".profile"))
+    return render_template("account/profile.html", form=form)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+@defer_write_lock
+def password():
+    """Change my password; every other phone or computer logged in to my account is logged out."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.password.data, now=now_utc())
+        except WrongPassword as error:
+            db.session.commit()  # keeps the count of wrong passwords
+            form.current_password.errors.append(str(error))
+        except LinliError as error:
+            db.session.rollback()
+            form.current_password.errors.append(str(error))
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object(), remember=remembered)  # this device stays logged in
+            flash(_("Your password is changed. Any other phone or computer logged in to your account has been logged out."), "success")
+            return redirect(url_for(".profile"))
+    return render_template("account/password.html", form=form)
+
