@@ -14,7 +14,7 @@ from models import LoginFailure, Role, User, UserRole, db
 
 from . import audit
 from .db import begin_write
-from .errors import PhoneHeldByWalkIn, PhoneTaken, TooManyLoginAttempts, WrongPassword
+from .errors import PhoneHeldByWalkIn, PhoneInUse, PhoneTaken, TooManyLoginAttempts, WrongPassword
 
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
@@ -213,7 +213,7 @@ def update_profile(user: User, *, display_name: str, phone: str, current_passwor
 
     :raises WrongPassword: when the number changes and the password isn't right (commit
         to keep the count of wrong passwords).
-    :raises PhoneTaken: when someone else registered the number.
+    :raises PhoneInUse: when someone else registered the number.
     :raises PhoneHeldByWalkIn: when the organizers registered it for a walk-in (the
         office merges that account into this one instead).
     """
@@ -224,7 +224,7 @@ def update_profile(user: User, *, display_name: str, phone: str, current_passwor
     if changes_phone:
         holder = find_by_phone(phone)
         if holder is not None and holder.id != user.id:
-            raise PhoneTaken() if is_claimed(holder) else PhoneHeldByWalkIn()
+            raise PhoneInUse() if is_claimed(holder) else PhoneHeldByWalkIn()
     before = {"display_name": user.display_name, "phone": user.phone}
     user.display_name = display_name.strip()
     user.phone = phone
@@ -232,7 +232,7 @@ def update_profile(user: User, *, display_name: str, phone: str, current_passwor
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as error:  # registered just now by someone else
-        raise PhoneTaken() from error
+        raise PhoneInUse() from error
     audit.record("user.profile", actor=user, now=now, subject_type="users", subject_id=user.id,
                  label=user.display_name, before=before,
                  after={"display_name": user.display_name, "phone": user.phone})

@@ -75,7 +75,7 @@ def record(
 class TrailFilter:
     """What the admin's audit page filters by; empty fields don't filter."""
 
-    person: str = ""  # a name or mobile number: who did it, or whom it was done to
+    person: str = ""  # a name or mobile number: who did it, or whom (or what) it was done to
     action: str = ""  # an action ("program.edit") or a group of them ("program.")
     program_id: int | None = None
     since: date | None = None  # local days, both included
@@ -98,6 +98,7 @@ def trail_query(filters: TrailFilter):
         query = query.where(sa.or_(
             AuditEntry.actor_id.in_(people),
             sa.and_(AuditEntry.subject_type == "users", AuditEntry.subject_id.in_(people)),
+            AuditEntry.label.contains(text, autoescape=True),  # e.g. "吕剧团 · 韩秀梅" (organizer added)
         ))
     if filters.action.endswith("."):
         query = query.where(AuditEntry.action.startswith(filters.action, autoescape=True))

@@ -360,6 +360,10 @@ class WrongPassword(AccountError):
     message = _l("Your current password is not right.")
 
 
+class PhoneInUse(AccountError):
+    message = _l("Someone else has already registered this mobile number.")
+
+
 class PhoneHeldByWalkIn(AccountError):
     message = _l("This number belongs to an account the organizers made at the door. Please ask the community office to merge it into yours.")
 

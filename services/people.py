@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from models import (
     ATTENDED_STATUSES, Attendance, AttendanceChange, Booking, BookingStatus, CalendarToken, Child, Event,
     Membership, MembershipStatus, PasswordResetCode, Program, Role, ServiceEntry, Troupe, TroupeMembership,
-    TroupeMembershipStatus, User, UserRole, db, program_organizers,
+    User, UserRole, db, program_organizers,
 )
 
 from . import audit, capacity, points, troupes

@@ -51,11 +51,11 @@ ACTION_LABELS = {
 
 # How the names of recorded values read.
 FIELD_LABELS = {
-    "name": _l("Name"), "slug": _l("Web address"), "description": _l("Description"),
+    "name": _l("Called"), "slug": _l("Web address"), "description": _l("Description"),
     "contact": _l("Contact for residents"), "cover_colour": _l("Colour"), "kind": _l("Kind"),
     "archived": _l("Archived"), "organizers": _l("Organizers"), "leader": _l("Leader"),
-    "order": _l("Order"), "retired": _l("Retired"), "address": _l("Where it is"), "seats": _l("Seats"),
-    "access_notes": _l("Getting in"), "roles": _l("Roles"), "active": _l("Active"),
+    "order": _l("Order"), "retired": _l("Retired"), "address": _l("Where it is"), "seats": _l("Seats in the room"),
+    "access_notes": _l("Getting in"), "roles": _l("Account roles"), "active": _l("Active"),
     "released_bookings": _l("Places given up"), "display_name": _l("Name"), "phone": _l("Mobile number"),
     "booking_opens_days_before": _l("Booking opens (days before the lecture)"),
     "booking_closes_minutes_before": _l("Booking closes (minutes before the start)"),

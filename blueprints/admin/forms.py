@@ -94,7 +94,7 @@ class ProgramForm(FlaskForm):
     (``KindSpec.program_fields``)."""
 
     name = StringField(
-        _l("Name"), filters=[clean_text],
+        _l("Program name"), filters=[clean_text],
         validators=[DataRequired(_l("Please enter a name.")), Length(max=80, message=_l("At most 80 characters."))],
         render_kw={"maxlength": 80},
     )
@@ -202,7 +202,7 @@ class LeaderForm(FlaskForm):
 
 class SeriesForm(FlaskForm):
     name = StringField(
-        _l("Name"), filters=[clean_text],
+        _l("Series name"), filters=[clean_text],
         validators=[DataRequired(_l("Please enter a name.")), Length(max=80, message=_l("At most 80 characters."))],
         render_kw={"maxlength": 80},
     )
@@ -213,7 +213,7 @@ class SeriesForm(FlaskForm):
 
 class VenueForm(FlaskForm):
     name = StringField(
-        _l("Name"), filters=[clean_text],
+        _l("Venue name"), filters=[clean_text],
         validators=[DataRequired(_l("Please enter a name.")), Length(max=80, message=_l("At most 80 characters."))],
         render_kw={"maxlength": 80},
     )
@@ -222,7 +222,7 @@ class VenueForm(FlaskForm):
         validators=[Length(max=200, message=_l("At most 200 characters."))], render_kw={"maxlength": 200},
     )
     seats = WholeNumberField(
-        _l("Seats"), description=_l("How many people it seats: new events held here get this many places unless the organizer says otherwise."),
+        _l("Seats in the room"), description=_l("How many people it seats: new events held here get this many places unless the organizer says otherwise."),
         validators=[Optional(), NumberRange(min=1, max=5000, message=_l("Please enter a number from 1 to 5000."))],
         render_kw={"inputmode": "numeric"},
     )
