@@ -2,12 +2,15 @@
 (or anywhere on the site) changes or deletes an entry."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 
 from models import Program, db
-from services import audit
+from services import audit, program_kinds
+from services.dates import format_when
 
 from ..common import page_arg
 from .forms import TrailFilterForm
@@ -62,7 +65,59 @@ FIELD_LABELS = {
     "rehearsal_times": _l("Rehearsal times"), "rehearsal_place": _l("Rehearsal place"),
     "member_limit": _l("Member limit"), "min_age": _l("Youngest age"), "max_age": _l("Oldest age"),
     "parent_attends": _l("A parent comes along"), "valid_until": _l("Valid until"),
+    "code_issued_at": _l("Code given at"), "walk_in": _l("Account made at the door"),
+    "bookings": _l("Bookings moved"), "released": _l("Bookings given up"),
+    "attendance": _l("Attendance records moved"), "memberships": _l("Memberships moved"),
 }
+
+
+# Recorded moments (ISO strings), shown in local time.
+TIME_FIELDS = frozenset({"valid_until", "code_issued_at"})
+# How recorded values read, for the fields whose values are codes.
+ROLE_LABELS = {"resident": _l("Resident"), "volunteer": _l("Volunteer"), "organizer": _l("Organizer"),
+               "admin": _l("Administrator")}
+
+
+def _value_labels(field: str) -> dict:
+    if field == "roles":
+        return ROLE_LABELS
+    if field == "kind":
+        return {spec.value: spec.label for spec in program_kinds.all_specs()}
+    return {}
+
+
+@bp.app_template_filter("audit_value")
+def audit_value_filter(value, field: str) -> str:
+    """A recorded value as it reads: role and kind codes named, lists joined."""
+    labels = _value_labels(field)
+    if isinstance(value, list):
+        return "、".join(str(labels.get(item, item)) for item in value) or "—"
+    if value is None or value == "":
+        return "—"
+    if value is True or value is False:
+        return str(_l("Yes") if value else _l("No"))
+    if field in TIME_FIELDS and isinstance(value, str):
+        try:
+            return format_when(datetime.fromisoformat(value), "full")
+        except ValueError:
+            return value
+    return str(labels.get(value, value)) if isinstance(value, str) else str(value)
+
+
+@bp.app_template_filter("audit_changes")
+def audit_changes_filter(entry) -> list[tuple[str, str | None, str]]:
+    """What an entry changed, as (field, before, after) to read: before is None for a new
+    thing, whose empty values are left out."""
+    before, after = entry.before, entry.after or {}
+    keys = list(dict.fromkeys([*(before or {}), *after]))
+    if before is None:
+        keys = [key for key in keys if after.get(key) not in (None, "", [], False)]
+    return [
+        (audit_field_filter(key),
+         audit_value_filter(before.get(key), key) if before is not None else None,
+         audit_value_filter(after.get(key), key))
+        for key in keys
+    ]
 
 
 @bp.app_template_filter("audit_action")

@@ -84,8 +84,8 @@ def _program_page(program: Program, *, runner_form=None, leader_form=None):
     leader = troupes.troupe_of(program).leader if spec.has_leader else None
     return render_template(
         "admin/program.html", program=program, spec=spec, settings=programs.settings_of(program),
-        leader=leader, runner_form=runner_form or RunnerForm(formdata=None),
-        leader_form=leader_form or LeaderForm(formdata=None, phone=leader.phone if leader else ""),
+        leader=leader, runner_form=runner_form or RunnerForm(formdata=None, prefix="runner"),
+        leader_form=leader_form or LeaderForm(formdata=None, prefix="leader", phone=leader.phone if leader else ""),
         confirm_form=ConfirmForm(),
         coming=programs.coming_event_counts([program.id], now=now_utc()).get(program.id, 0),
     )
@@ -168,7 +168,7 @@ def add_organizer(program_id: int):
     youth program."""
     program = get_program_or_404(program_id)
     spec = program_kinds.spec_of(program.kind)
-    form = RunnerForm()
+    form = RunnerForm(prefix="runner")
     if form.validate_on_submit():
         try:
             person = programs.find_runner(form.phone.data)
@@ -207,7 +207,7 @@ def set_leader(program_id: int):
     spec = program_kinds.spec_of(program.kind)
     if not spec.has_leader:
         abort(404)
-    form = LeaderForm()
+    form = LeaderForm(prefix="leader")
     if form.validate_on_submit():
         try:
             leader = programs.find_runner(form.phone.data) if form.phone.data else None

@@ -251,7 +251,7 @@ def test_every_admin_page_is_403_for_non_admins_and_changes_nothing(app, site, r
     before = db.session.execute(sa.select(sa.func.count()).select_from(AuditEntry)).scalar_one()
 
     for method, url in admin_pages(site):
-        response = client.open(url, method=method, data={"name": "改名", "phone": person.phone, "slug": "x-y"})
+        response = client.open(url, method=method, data={"name": "改名", "slug": "x-y", "phone": person.phone, "runner-phone": person.phone, "leader-phone": person.phone})
         assert response.status_code == 403, (method, url)
 
     assert db.session.execute(sa.select(sa.func.count()).select_from(AuditEntry)).scalar_one() == before
@@ -406,7 +406,7 @@ def test_an_organizer_added_by_number_can_manage_and_a_removed_one_cannot(app, c
     program = site["program"]
     login(client, admin())
 
-    response = client.post(f"/admin/programs/{program.id}/organizers", data={"phone": "138 0000 0001"},
+    response = client.post(f"/admin/programs/{program.id}/organizers", data={"runner-phone": "138 0000 0001"},
                            follow_redirects=True)
     assert "李秀兰 现在负责 周三文史讲堂（组织者）。" in alerts(response)
     theirs = fresh_client(app)
@@ -424,24 +424,24 @@ def test_an_organizer_added_by_number_can_manage_and_a_removed_one_cannot(app, c
 ])
 def test_adding_an_organizer_with_a_bad_number_says_why(client, site, phone, message):
     login(client, admin())
-    response = client.post(f"/admin/programs/{site['program'].id}/organizers", data={"phone": phone})
-    assert field_errors(response, "phone") == [message]
+    response = client.post(f"/admin/programs/{site['program'].id}/organizers", data={"runner-phone": phone})
+    assert field_errors(response, "runner-phone") == [message]
 
 
 def test_a_walk_in_account_cannot_be_made_an_organizer(client, site):
     login(client, admin())
-    response = client.post(f"/admin/programs/{site['program'].id}/organizers", data={"phone": "13712345678"})
-    assert "门口登记" in field_errors(response, "phone")[0]
+    response = client.post(f"/admin/programs/{site['program'].id}/organizers", data={"runner-phone": "13712345678"})
+    assert "门口登记" in field_errors(response, "runner-phone")[0]
 
 
 def test_a_troupe_leader_is_chosen_by_number_and_leads(app, client, site):
     leader = make_user("韩秀梅", phone="13700000003")
     login(client, admin())
-    client.post(f"/admin/programs/{site['troupe'].id}/leader", data={"phone": "13700000003"})
+    client.post(f"/admin/programs/{site['troupe'].id}/leader", data={"leader-phone": "13700000003"})
     theirs = fresh_client(app)
     login(theirs, leader)
     assert theirs.get("/troupes/lvju/manage").status_code == 200
-    assert client.post(f"/admin/programs/{site['program'].id}/leader", data={"phone": ""}).status_code == 404
+    assert client.post(f"/admin/programs/{site['program'].id}/leader", data={"leader-phone": ""}).status_code == 404
 
 
 def test_a_youth_programs_people_are_called_teachers(client):
