@@ -112,7 +112,7 @@ def index():
     """Coming talks and other events' volunteer openings, with each role's slots left."""
     team = team_or_404()
     now = now_utc()
-    themes = list(team.series)
+    themes = team.current_series  # retired themes are no filter
     chosen = request.args.get("theme")
     theme = next((s for s in themes if s.slug == chosen), None)
     other = chosen == talks.OTHER
