@@ -226,6 +226,8 @@ def update_profile(user: User, *, display_name: str, phone: str, current_passwor
         if holder is not None and holder.id != user.id:
             raise PhoneInUse() if is_claimed(holder) else PhoneHeldByWalkIn()
     before = {"display_name": user.display_name, "phone": user.phone}
+    if (display_name.strip(), phone) == (user.display_name, user.phone):
+        return
     user.display_name = display_name.strip()
     user.phone = phone
     try:

@@ -21,7 +21,7 @@ from models import (
 )
 
 from . import audit, troupes, youth
-from .accounts import is_claimed
+from .accounts import find_by_phone, is_claimed
 from .db import begin_write
 from .errors import (
     CannotRun, OnlyOneLectureTeam, PersonNotFound, ProgramHasComingEvents, SlugReserved, SlugTaken,
@@ -301,8 +301,6 @@ def find_runner(phone: str) -> User:
     :raises PersonNotFound: when nobody is registered with the number.
     :raises CannotRun: for a deactivated account or one made at the door.
     """
-    from .accounts import find_by_phone
-
     user = find_by_phone(phone)
     if user is None:
         raise PersonNotFound()
@@ -327,8 +325,9 @@ def add_organizer(program: Program, user: User, *, by: User, now: datetime) -> b
     if any(o.id == user.id for o in program.organizers):
         return False
     before = _organizer_names(program)
-    granted = Role.ORGANIZER not in user.roles and not user.has_role(Role.ADMIN)
-    user.grant(Role.ORGANIZER)
+    granted = not user.has_role(Role.ORGANIZER)  # an administrator holds every role already
+    if granted:
+        user.grant(Role.ORGANIZER)
     program.organizers.append(user)
     try:
         with db.session.begin_nested():
