@@ -3,6 +3,7 @@
 ``copy-database``, and for cron ``anonymize-children`` and ``forget-old-logins``."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -16,24 +17,43 @@ def register_commands(app: Flask) -> None:
     """Attach the project's commands to ``app.cli``."""
 
     @app.cli.command("create-admin")
-    @click.option("--phone", prompt="Mobile number / 手机号")
-    @click.option("--name", prompt="Name / 姓名")
-    @click.password_option("--password", prompt="Password / 密码")
-    def create_admin(phone: str, name: str, password: str) -> None:
-        """Create an administrator account (or make an existing account an administrator)."""
-        from services import accounts
+    @click.option("--mobile", "--phone", "phone", help="The administrator's mobile number (11 digits).")
+    @click.option("--name", help="The name others will see.")
+    def create_admin(phone: str | None, name: str | None) -> None:
+        """Create an administrator account (or make an existing account an administrator).
+
+        At a terminal, asks for what --mobile and --name don't give, and for the password
+        (twice). Otherwise (a script, a pipe) --mobile and --name are needed and the password
+        is the first line of standard input, e.g.
+        ``printf '%s\\n' "$PASSWORD" | flask --app app create-admin --mobile 13800000000 --name 王建国``.
+        """
+        from services import accounts, audit
         from services.dates import now_utc
         from services.db import begin_write
         from services.errors import PhoneTaken, WeakPassword
 
+        interactive = sys.stdin.isatty()
+        if not interactive and not (phone and name):
+            raise click.UsageError("--mobile and --name are needed when the password comes from standard input")
+        if phone is None:
+            phone = click.prompt("Mobile number / 手机号")
+        if name is None:
+            name = click.prompt("Name / 姓名")
+        if interactive:
+            password = click.prompt("Password / 密码", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
         phone = accounts.normalize_phone(phone)
         if not accounts.is_valid_phone(phone):
-            raise click.BadParameter("an 11-digit mobile number starting with 1", param_hint="--phone")
-        if not 8 <= len(password) <= 128 or not name.strip():
-            raise click.BadParameter("a name and a password of 8 to 128 characters are needed")
+            raise click.BadParameter("an 11-digit mobile number starting with 1", param_hint="--mobile")
+        if not name.strip() or len(name.strip()) > 20:
+            raise click.BadParameter("a name of 1 to 20 characters", param_hint="--name")
+        if not 8 <= len(password) <= 128:
+            raise click.BadParameter("a password of 8 to 128 characters is needed")
+        now = now_utc()
         try:
             user = accounts.register_user(
-                phone=phone, display_name=name, password=password, now=now_utc(),
+                phone=phone, display_name=name, password=password, now=now,
                 roles=(Role.RESIDENT, Role.ORGANIZER, Role.ADMIN),
             )
             verb = "created"
@@ -45,6 +65,8 @@ def register_commands(app: Flask) -> None:
             user = accounts.find_by_phone(phone)
             accounts.set_roles(user, {Role.ORGANIZER, Role.ADMIN} | user.roles)
             verb = "promoted"
+        audit.record("user.create_admin", actor=None, now=now, subject_type="users", subject_id=user.id,
+                     label=user.display_name, after={"roles": sorted(r.value for r in user.roles)})
         db.session.commit()
         click.echo(f"Administrator {user.display_name} ({user.phone}) {verb}.")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -127,6 +128,35 @@ def event_page(event: Event) -> tuple[str, dict]:
     the home page for a kind without one."""
     endpoint = EVENT_PAGES.get(event.program.kind)
     return (endpoint, {"event_id": event.id}) if endpoint else ("main.index", {})
+
+
+@dataclass(frozen=True)
+class ProgramPages:
+    """A kind's pages: a program's residents' page and organizers' page (with ``by_slug``
+    both take the program's ``slug``; without, one page serves every program of the
+    kind), and the page listing them all."""
+
+    public: str
+    manage: str
+    by_slug: bool
+    listing: str  # the page listing every program of the kind
+
+
+# The HTTP side of the program-kind seam (services/program_kinds.py holds the rest).
+PROGRAM_PAGES: dict[ProgramKind, ProgramPages] = {
+    ProgramKind.LECTURE_SERIES: ProgramPages("lectures.index", "lectures.manage", False, "lectures.index"),
+    ProgramKind.LECTURE_TEAM: ProgramPages("lecture_team.index", "lecture_team.manage", False, "lecture_team.index"),
+    ProgramKind.TROUPE: ProgramPages("troupes.detail", "troupes.manage", True, "troupes.index"),
+    ProgramKind.YOUTH: ProgramPages("youth.program", "youth.manage", True, "youth.index"),
+}
+
+
+def program_page(program: Program, *, manage: bool = False) -> tuple[str, dict]:
+    """The endpoint and URL values of the residents' (or with ``manage``, the
+    organizers') page of ``program``."""
+    pages = PROGRAM_PAGES[program.kind]
+    endpoint = pages.manage if manage else pages.public
+    return endpoint, ({"slug": program.slug} if pages.by_slug else {})
 
 
 class BookForm(FlaskForm):

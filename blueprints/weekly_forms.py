@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, SelectMultipleField, StringField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import Venue, db
@@ -31,15 +31,53 @@ def choice_int(value):
         return 0
 
 
-def fill_venue_choices(field) -> None:
-    """Offer every venue, and "—" for none."""
-    venues = db.session.execute(sa.select(Venue).order_by(Venue.id)).scalars().all()
-    field.choices = [SelectChoice(0, "—")] + [SelectChoice(v.id, v.name) for v in venues]
+def fill_venue_choices(field, keep_id: int | None = None) -> None:
+    """Offer every venue in use (and the one ``keep_id`` names, even if retired), and "—"
+    for none. Each option carries the venue's seats (``data-seats``, read by
+    static/js/venue-seats.js), and ``field.seats_by_id`` keeps them for SeatsFromVenue."""
+    venues = db.session.execute(
+        sa.select(Venue).where(sa.or_(Venue.retired_at.is_(None), Venue.id == (keep_id or 0)))
+        .order_by(Venue.name, Venue.id)
+    ).scalars().all()
+    field.seats_by_id = {v.id: v.seats for v in venues if v.seats}
+    field.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(v.id, v.name, render_kw={"data-seats": v.seats} if v.seats else {}) for v in venues
+    ]
+
+
+def series_choices(program, keep_id: int | None = None) -> list[SelectChoice]:
+    """The program's current topic series (and the one ``keep_id`` names, even if
+    retired), and "—" for none."""
+    return [SelectChoice(0, "—")] + [
+        SelectChoice(s.id, s.name) for s in program.series if not s.is_retired or s.id == keep_id
+    ]
 
 
 def chosen_venue(field) -> Venue | None:
     """The venue picked in ``field``, or None."""
     return db.session.get(Venue, field.data) if field.data else None
+
+
+def number_required(message):
+    """A validator: a number must be there (0 counts; an empty field doesn't)."""
+
+    def check(form, field):
+        if field.data is None:
+            raise StopValidation(message)
+
+    return check
+
+
+class SeatsFromVenue:
+    """For a form with ``venue_id`` and ``capacity``: a capacity left empty is the chosen
+    venue's seats (``Venue.seats``), filled in before the fields are validated. The page
+    fills it in as the venue is picked too (static/js/venue-seats.js)."""
+
+    def validate(self, extra_validators=None):
+        capacity, venue = self.capacity, self.venue_id
+        if capacity.data is None and not capacity.process_errors and venue.data:
+            capacity.data = getattr(venue, "seats_by_id", {}).get(venue.data)
+        return super().validate(extra_validators)
 
 
 class WeekdaysField(SelectMultipleField):

@@ -38,6 +38,7 @@ from .audit import AuditEntry  # noqa: E402
 from .notification import (  # noqa: E402
     Delivery, DeliveryStatus, Notification, NotificationKind, NotificationSettings, OrganizerMessage,
 )
+from .reset_code import PasswordResetCode  # noqa: E402
 from .attendance import (  # noqa: E402
     ATTENDED_STATUSES, Attendance, AttendanceChange, AttendanceStatus, CheckInMethod,
 )
@@ -50,6 +51,6 @@ __all__ = [
     "ServiceEntry", "EntryKind",
     "WeeklySchedule", "weekly_schedule_events", "Troupe", "TroupeMembership", "TroupeMembershipStatus",
     "Child", "Gender", "YouthRules",
-    "AuditEntry", "Delivery", "DeliveryStatus", "Notification", "NotificationKind", "NotificationSettings",
+    "AuditEntry", "PasswordResetCode", "Delivery", "DeliveryStatus", "Notification", "NotificationKind", "NotificationSettings",
     "OrganizerMessage", "Attendance", "AttendanceChange", "AttendanceStatus", "CheckInMethod", "ATTENDED_STATUSES",
 ]

@@ -11,6 +11,7 @@ from . import db
 from .types import UTCDateTime
 
 if TYPE_CHECKING:
+    from .program import Program
     from .user import User
 
 
@@ -50,6 +51,7 @@ class AuditEntry(db.Model):
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     actor: Mapped[User | None] = relationship()
+    program: Mapped[Program | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.id} {self.action} {self.subject_type}:{self.subject_id}>"

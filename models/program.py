@@ -44,12 +44,38 @@ class Program(db.Model):
     slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
     name: Mapped[str] = mapped_column(sa.String(80))
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    # Who residents ask about it, in the office's words (e.g. 李老师 138 0000 0001).
+    contact: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    # The colour its pages and cards are marked with ("#a61b1b"); empty: the site's own.
+    cover_colour: Mapped[str] = mapped_column(sa.String(7), default="", server_default="")
+    # Defaults for the booking window of new events (a lecture program's terms): booking
+    # opens this many days before the start (None: as soon as the event is published)
+    # and closes this many minutes before it.
+    booking_opens_days_before: Mapped[int | None] = mapped_column()
+    booking_closes_minutes_before: Mapped[int] = mapped_column(default=60, server_default="60")
+    # An archived program is hidden from residents' lists, pages and feeds; its events,
+    # bookings and attendance stay (see services.programs.archive_program).
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organizers: Mapped[list[User]] = relationship(secondary=program_organizers)
     series: Mapped[list[Series]] = relationship(
         back_populates="program", order_by="Series.position", cascade="all, delete-orphan"
     )
     events: Mapped[list[Event]] = relationship(back_populates="program")
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @classmethod
+    def is_listed(cls):
+        """SQL condition: the program is shown to residents (not archived)."""
+        return cls.archived_at.is_(None)
+
+    @property
+    def current_series(self) -> list[Series]:
+        """The topic series offered for new events and as filters (retired ones left out)."""
+        return [series for series in self.series if series.retired_at is None]
 
     def is_organized_by(self, user: User) -> bool:
         """Tell whether ``user`` may manage this program (its organizers and admins).
@@ -89,8 +115,15 @@ class Series(db.Model):
     name: Mapped[str] = mapped_column(sa.String(80))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     position: Mapped[int] = mapped_column(default=0)
+    # A retired series keeps its past events but is offered for no new ones and shown as
+    # no filter.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     program: Mapped[Program] = relationship(back_populates="series")
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
 
     def __repr__(self) -> str:
         return f"<Series {self.slug}>"

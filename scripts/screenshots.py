@@ -67,6 +67,22 @@ def shoot(base: str, out: Path) -> None:
                 page.goto(base + path)
                 page.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
             context.close()
+            # The demo administrator (王建国): the admin pages, a person, the audit trail.
+            context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+            context.add_cookies([{"name": "lang", "value": lang, "url": base}])
+            page = context.new_page()
+            page.goto(base + "/auth/login")
+            page.fill("#phone", "13800000000")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            for name, path in [("admin", "/admin/"), ("admin-programs", "/admin/programs"),
+                               ("admin-program", "/admin/programs/1"), ("admin-series", "/admin/programs/1/series"),
+                               ("admin-venues", "/admin/venues"), ("admin-people", "/admin/users"),
+                               ("admin-person", "/admin/users/2"), ("admin-audit", "/admin/audit"),
+                               ("reset-code", "/auth/reset-code"), ("my-details", "/account/profile")]:
+                page.goto(base + path)
+                page.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
+            context.close()
         browser.close()
 
 

@@ -16,11 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import Login, Role, User, db
+from models import Login, Role, User, UserRole, db
 from models.user import PASSWORD_HASH_METHOD
 
+from . import audit
 from .db import begin_write
-from .errors import CommonPassword, PasswordIsPhoneNumber, PhoneTaken
+from .errors import CommonPassword, PasswordIsPhoneNumber, PhoneHeldByWalkIn, PhoneInUse, PhoneTaken, WrongPassword
 
 PHONE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
 LOGIN_TOKEN_BYTES = 32
@@ -52,6 +53,16 @@ def is_valid_phone(phone: str) -> bool:
 def find_by_phone(phone: str) -> User | None:
     """The account registered with ``phone``, if any."""
     return db.session.execute(sa.select(User).where(User.phone == phone)).scalar_one_or_none()
+
+
+def administrators() -> list[User]:
+    """The active administrators — the community office — by name: whom organizers ask
+    to be added to a program."""
+    return list(db.session.execute(
+        sa.select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.ADMIN, User.is_active_account.is_(True))
+        .order_by(User.display_name, User.id)
+    ).scalars())
 
 
 def is_claimed(user: User) -> bool:
@@ -312,3 +323,62 @@ def set_roles(user: User, roles: set[Role]) -> None:
         else:
             user.revoke(role)
     db.session.flush()
+
+
+# --- people changing their own account -----------------------------------------------
+
+
+def _check_current_password(user: User, password: str, *, now: datetime) -> None:
+    """Make sure ``password`` is the person's own. Guessing is slowed down before this is
+    called: the view counts the attempt against the number's login throttle first.
+
+    :raises WrongPassword: when it isn't.
+    """
+    if authenticate(user.phone, password, now=now) is None:
+        raise WrongPassword()
+
+
+def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
+    """Change one's password, which ends every session and login the person holds (the
+    caller logs this device in again: ``start_login`` before committing, then ``login_user``).
+
+    :raises WrongPassword: when ``current`` isn't the person's password.
+    :raises WeakPassword: when the new password is refused (see ``check_new_password``).
+    """
+    _check_current_password(user, current, now=now)
+    set_password(user, new, now=now)
+    audit.record("user.password_change", actor=user, now=now, subject_type="users", subject_id=user.id,
+                 label=user.display_name)
+
+
+def update_profile(user: User, *, display_name: str, phone: str, current_password: str | None,
+                   now: datetime) -> None:
+    """Change one's display name and mobile number (already normalised and checked for
+    shape). A new number needs the current password and must be free.
+
+    :raises WrongPassword: when the number changes and the password isn't right.
+    :raises PhoneInUse: when someone else registered the number.
+    :raises PhoneHeldByWalkIn: when the organizers registered it for a walk-in (the
+        office merges that account into this one instead).
+    """
+    changes_phone = phone != user.phone
+    if changes_phone:
+        _check_current_password(user, current_password or "", now=now)
+    begin_write()
+    if changes_phone:
+        holder = find_by_phone(phone)
+        if holder is not None and holder.id != user.id:
+            raise PhoneInUse() if is_claimed(holder) else PhoneHeldByWalkIn()
+    before = {"display_name": user.display_name, "phone": user.phone}
+    if (display_name.strip(), phone) == (user.display_name, user.phone):
+        return
+    user.display_name = display_name.strip()
+    user.phone = phone
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:  # registered just now by someone else
+        raise PhoneInUse() from error
+    audit.record("user.profile", actor=user, now=now, subject_type="users", subject_id=user.id,
+                 label=user.display_name, before=before,
+                 after={"display_name": user.display_name, "phone": user.phone})

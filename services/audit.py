@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
 from models import AuditEntry, User, db
+
+from .dates import local_datetime
 
 
 def _plain(value: Any) -> Any:
@@ -60,3 +66,53 @@ def record(
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+# --- reading the trail ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrailFilter:
+    """What the admin's audit page filters by; empty fields don't filter."""
+
+    person: str = ""  # a name or mobile number: who did it, or whom (or what) it was done to
+    action: str = ""  # an action ("program.edit") or a group of them ("program.")
+    program_id: int | None = None
+    since: date | None = None  # local days, both included
+    until: date | None = None
+
+
+def trail_query(filters: TrailFilter):
+    """A select of the entries matching ``filters``, newest first, with the actor and the
+    program loaded (for ``db.paginate``)."""
+    query = (
+        sa.select(AuditEntry)
+        .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.program))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
+    text = filters.person.strip()
+    if text:
+        people = sa.select(User.id).where(sa.or_(
+            User.display_name.contains(text, autoescape=True), User.phone.contains(text, autoescape=True),
+        ))
+        query = query.where(sa.or_(
+            AuditEntry.actor_id.in_(people),
+            sa.and_(AuditEntry.subject_type == "users", AuditEntry.subject_id.in_(people)),
+            AuditEntry.label.contains(text, autoescape=True),  # e.g. "吕剧团 · 韩秀梅" (organizer added)
+        ))
+    if filters.action.endswith("."):
+        query = query.where(AuditEntry.action.startswith(filters.action, autoescape=True))
+    elif filters.action:
+        query = query.where(AuditEntry.action == filters.action)
+    if filters.program_id:
+        query = query.where(AuditEntry.program_id == filters.program_id)
+    if filters.since:
+        query = query.where(AuditEntry.at >= local_datetime(filters.since, time.min))
+    if filters.until:
+        query = query.where(AuditEntry.at < local_datetime(filters.until + timedelta(days=1), time.min))
+    return query
+
+
+def actions_recorded() -> list[str]:
+    """Every action the trail holds, for the filter's choices."""
+    return list(db.session.execute(sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)).scalars())

@@ -319,3 +319,80 @@ class NoRecipients(MessageError):
 
 class MessageAlreadySent(MessageError):
     message = _l("You sent this message to %(count)s people at %(when)s already; it was not sent again.")
+# --- running the community (admin pages) ---------------------------------------------
+
+
+class ProgramError(LinliError):
+    """A program, topic series or venue change the rules refuse."""
+
+
+class SlugTaken(ProgramError):
+    message = _l("Another program already uses the web address “%(slug)s”. Please choose another.")
+
+
+class SlugReserved(ProgramError):
+    message = _l("“%(slug)s” is a word the site uses in its own addresses. Please choose another.")
+
+
+class ProgramHasComingEvents(ProgramError):
+    message = _l("%(program)s still has %(count)s coming events (the first on %(when)s). Cancel them first, so nobody holds a seat at an event they can no longer see.")
+
+
+class OnlyOneLectureTeam(ProgramError):
+    message = _l("The site runs one volunteer lecture team, and %(program)s is it. Archive it first to start a new one.")
+
+
+class SeriesNameTaken(ProgramError):
+    message = _l("%(program)s already has a series called “%(name)s”.")
+
+
+class VenueNameTaken(ProgramError):
+    message = _l("There is already a venue called “%(name)s”.")
+
+
+class PersonError(LinliError):
+    """A change to a person's account the rules refuse."""
+
+
+class PersonNotFound(PersonError):
+    message = _l("Nobody is registered with this mobile number.")
+
+
+class CannotRun(PersonError):
+    message = _l("%(name)s can't run a program: the account is deactivated or was made at the door and has no password yet.")
+
+
+class CannotDropOwnAdmin(PersonError):
+    message = _l("You can't take the administrator role away from yourself.")
+
+
+class CannotDeactivateSelf(PersonError):
+    message = _l("You can't deactivate your own account.")
+
+
+class NotAWalkIn(PersonError):
+    message = _l("Only an account made at the door (one nobody has logged in to yet) can be merged into another.")
+
+
+class MergeRefused(PersonError):
+    message = _l("These two accounts can't be merged: %(reason)s")
+
+
+class WrongPassword(AccountError):
+    message = _l("Your current password is not right.")
+
+
+class PhoneInUse(AccountError):
+    message = _l("Someone else has already registered this mobile number.")
+
+
+class PhoneHeldByWalkIn(AccountError):
+    message = _l("This number belongs to an account the organizers made at the door. Please ask the community office to merge it into yours.")
+
+
+class ResetCodeNotAllowed(AccountError):
+    message = _l("Only the community office can give %(name)s a reset code. Organizers can give one to residents who booked, joined or applied to a program they run.")
+
+
+class ResetCodeInvalid(AccountError):
+    message = _l("The mobile number or the code is not right, or the code has been used, has expired or was tried too often. A code works once, for 24 hours; ask the community office or your program's organizer for a new one.")

@@ -162,7 +162,7 @@ def _public_events_query(window: Window):
     query = (
         sa.select(Event)
         .join(Event.program)
-        .where(window.clause(), ~members_only())
+        .where(window.clause(), ~members_only(), Program.is_listed())
         .options(contains_eager(Event.program))
         .order_by(Event.starts_at, Event.id)
     )
@@ -177,8 +177,10 @@ def is_public(program: Program) -> bool:
 
 
 def public_program(slug: str) -> Program | None:
-    """The program with ``slug`` if it has a public feed."""
-    program = db.session.execute(sa.select(Program).where(Program.slug == slug)).scalar_one_or_none()
+    """The program with ``slug`` if it has a public feed (an archived program has none)."""
+    program = db.session.execute(
+        sa.select(Program).where(Program.slug == slug, Program.is_listed())
+    ).scalar_one_or_none()
     return program if program is not None and is_public(program) else None
 
 

@@ -102,6 +102,9 @@ def create_term(program: Program, plan: TermPlan, *, now: datetime) -> list[Even
     ]
     if not created:
         raise TermError(_l("Every week of this term already has a lecture."))
+    if program.booking_opens_days_before:  # the program's default booking window
+        for event in created:
+            event.booking_opens_at = event.starts_at - timedelta(days=program.booking_opens_days_before)
     db.session.flush()
     return created
 
@@ -176,19 +179,23 @@ def touch(event: Event, now: datetime) -> None:
 def lecture_programs(*, organized_by: User | None = None) -> list[Program]:
     """The programs whose events are listed at /lectures/; with ``organized_by``, only
     those that person may manage (all of them for an admin)."""
-    query = sa.select(Program).where(Program.kind == ProgramKind.LECTURE_SERIES).order_by(Program.id)
+    query = (
+        sa.select(Program).where(Program.kind == ProgramKind.LECTURE_SERIES, Program.is_listed())
+        .order_by(Program.id)
+    )
     if organized_by is not None and not organized_by.has_role(Role.ADMIN):
         query = query.join(program_organizers).where(program_organizers.c.user_id == organized_by.id)
     return list(db.session.execute(query).scalars())
 
 
 def lecture_series() -> list[Series]:
-    """All topic series of the lecture programs, in their display order."""
+    """The current topic series of the lecture programs (not retired, of programs not
+    archived), in their display order."""
     return list(
         db.session.execute(
             sa.select(Series)
             .join(Series.program)
-            .where(Program.kind == ProgramKind.LECTURE_SERIES)
+            .where(Program.kind == ProgramKind.LECTURE_SERIES, Program.is_listed(), Series.retired_at.is_(None))
             .order_by(Series.position, Series.id)
         ).scalars()
     )
@@ -199,7 +206,7 @@ def upcoming_lectures_query(*, now: datetime, series: Series | None = None):
     query = (
         sa.select(Event)
         .join(Event.program)
-        .where(Program.kind == ProgramKind.LECTURE_SERIES, Event.ends_at >= now)
+        .where(Program.kind == ProgramKind.LECTURE_SERIES, Program.is_listed(), Event.ends_at >= now)
         .options(joinedload(Event.series), joinedload(Event.venue))
         .order_by(Event.starts_at, Event.id)
     )

@@ -81,7 +81,7 @@ _TEXTS = {
     ),
     K.PASSWORD_RESET: (
         _l("Your password was reset"),
-        _l("An administrator reset the password of your Linli account on %(at)s. If you didn't ask for this, please contact the community office."),
+        _l("A new password was set for your Linli account on %(at)s with a reset code from the community office or an organizer, and every other phone or computer was logged out. If this wasn't you, please contact the community office at once."),
     ),
     K.ACCOUNT_DEACTIVATED: (
         _l("Your account was deactivated"),

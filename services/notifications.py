@@ -280,7 +280,7 @@ def pause_lifted(user_id: int, *, was_until: datetime, now: datetime) -> None:
 
 
 def password_was_reset(user: User, *, now: datetime) -> None:
-    """Tell a person that an administrator reset their password (call it from the reset)."""
+    """Tell a person that a new password was set with a reset code (call it from the reset)."""
     notify([user.id], K.PASSWORD_RESET, now=now, params={"at": now})
 
 

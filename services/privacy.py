@@ -299,7 +299,7 @@ def delete_account(user: User, *, now: datetime) -> None:
     user.deleted_at = now
     user.role_links = [link for link in user.role_links if link.role is Role.RESIDENT]
     db.session.flush()
-    end_all_sessions(user)
+    end_all_sessions(user, now=now)
 
 
 # --- erasing children's names -----------------------------------------------------------

@@ -24,9 +24,10 @@ from .shifts import RoleSpec
 
 
 def team_program() -> Program | None:
-    """The lecture team (蒲公英宣讲队): the first program of its kind."""
+    """The lecture team (蒲公英宣讲队): the first program of its kind that isn't archived."""
     return db.session.execute(
-        sa.select(Program).where(Program.kind == ProgramKind.LECTURE_TEAM).order_by(Program.id).limit(1)
+        sa.select(Program).where(Program.kind == ProgramKind.LECTURE_TEAM, Program.is_listed())
+        .order_by(Program.id).limit(1)
     ).scalar_one_or_none()
 
 

@@ -41,9 +41,9 @@ ACTIVE = (TroupeMembershipStatus.APPLIED, TroupeMembershipStatus.MEMBER, TroupeM
 
 
 def get_troupe_program(slug: str) -> Program | None:
-    """The troupe program with ``slug``, or None."""
+    """The troupe program with ``slug`` (not archived), or None."""
     return db.session.execute(
-        sa.select(Program).where(Program.slug == slug, Program.kind == ProgramKind.TROUPE)
+        sa.select(Program).where(Program.slug == slug, Program.kind == ProgramKind.TROUPE, Program.is_listed())
     ).scalar_one_or_none()
 
 
@@ -111,7 +111,7 @@ def directory(*, now: datetime) -> list[DirectoryEntry]:
     rows = db.session.execute(
         sa.select(Program, Troupe)
         .outerjoin(Troupe, Troupe.program_id == Program.id)
-        .where(Program.kind == ProgramKind.TROUPE)
+        .where(Program.kind == ProgramKind.TROUPE, Program.is_listed())
         .options(joinedload(Troupe.leader), joinedload(Troupe.member_quota))
         .order_by(Program.id)
     ).all()
@@ -137,7 +137,7 @@ def _troupe_events(program_ids, *, now: datetime, rehearsals: bool):
         sa.select(Event)
         .join(Event.program)
         .where(
-            Program.kind == ProgramKind.TROUPE, Event.ends_at >= now,
+            Program.kind == ProgramKind.TROUPE, Program.is_listed(), Event.ends_at >= now,
             schedules.is_scheduled() if rehearsals else ~schedules.is_scheduled(),
         )
         .options(joinedload(Event.venue), joinedload(Event.program))

@@ -126,16 +126,16 @@ def upcoming_bookings_of(child: Child, *, now: datetime) -> list[Booking]:
 
 
 def get_youth_program(slug: str) -> Program | None:
-    """The youth program with ``slug``, or None."""
+    """The youth program with ``slug`` (not archived), or None."""
     return db.session.execute(
-        sa.select(Program).where(Program.slug == slug, Program.kind == ProgramKind.YOUTH)
+        sa.select(Program).where(Program.slug == slug, Program.kind == ProgramKind.YOUTH, Program.is_listed())
     ).scalar_one_or_none()
 
 
 def youth_programs() -> list[Program]:
-    """Every youth program, in the order they were added."""
+    """Every youth program (not archived), in the order they were added."""
     return list(db.session.execute(
-        sa.select(Program).where(Program.kind == ProgramKind.YOUTH).order_by(Program.id)
+        sa.select(Program).where(Program.kind == ProgramKind.YOUTH, Program.is_listed()).order_by(Program.id)
     ).scalars())
 
 

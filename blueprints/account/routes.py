@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from flask import (
-    Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, session, url_for,
+    Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request, session,
+    url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from models import db
 from security import throttles
@@ -14,10 +15,12 @@ from services import accounts, capacity, feeds, no_shows, notifications, privacy
 from services import booking as booking_service
 from services.channels import CHANNELS
 from services.dates import now_utc, to_local
-from services.errors import LastAdministrator, LinliError
+from services.errors import LastAdministrator, LinliError, WrongPassword
 
-from ..common import ConfirmForm, flash_error, redirect_next
-from .forms import CalendarAlarmForm, ChildrenInCalendarForm, DeleteAccountForm, EmailSettingsForm
+from ..common import ConfirmForm, defer_write_lock, flash_error, redirect_next
+from .forms import (
+    CalendarAlarmForm, ChildrenInCalendarForm, DeleteAccountForm, EmailSettingsForm, PasswordForm, ProfileForm,
+)
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -69,19 +72,28 @@ def data_download(kind: str):
     return response
 
 
+def _throttled(form, field, template: str):
+    """Count a password check against the person's login throttle (as a login is); when
+    it refuses, the form again with the wait, as a 429. None when the check may go on."""
+    try:
+        throttles.count_login_attempt(current_user.phone)
+    except throttles.Throttled as refused:
+        field.errors.append(str(throttles.retry_message(refused.retry_after)))
+        response = make_response(render_template(template, form=form), 429)
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
+    return None
+
+
 @bp.route("/delete", methods=["GET", "POST"])
 @login_required
 def delete():
     """Delete my account (注销账号), after my password and a tick that I understand."""
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        try:
-            throttles.count_login_attempt(current_user.phone)
-        except throttles.Throttled as refused:
-            form.password.errors.append(str(throttles.retry_message(refused.retry_after)))
-            response = make_response(render_template("account/delete.html", form=form), 429)
-            response.headers["Retry-After"] = str(refused.retry_after)
-            return response
+        refused = _throttled(form, form.password, "account/delete.html")
+        if refused is not None:
+            return refused
         if not current_user.check_password(form.password.data):
             form.password.errors.append(_("The password is wrong."))
         else:
@@ -244,3 +256,63 @@ def notifications_settings():
         "account/notifications.html", form=form, settings=settings,
         email_on=CHANNELS["email"].is_configured(current_app.config),
     )
+# --- my details and password ----------------------------------------------------------
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+@defer_write_lock
+def profile():
+    """My name and mobile number (a new number needs my password and must be free)."""
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        if form.phone.data != current_user.phone:
+            refused = _throttled(form, form.current_password, "account/profile.html")
+            if refused is not None:
+                return refused
+        try:
+            accounts.update_profile(
+                current_user, display_name=form.display_name.data, phone=form.phone.data,
+                current_password=form.current_password.data, now=now_utc(),
+            )
+        except WrongPassword as error:
+            db.session.rollback()
+            form.current_password.errors.append(str(error))
+        except LinliError as error:
+            db.session.rollback()
+            form.phone.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Your details are saved."), "success")
+            return redirect(url_for(".profile"))
+    return render_template("account/profile.html", form=form)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+@defer_write_lock
+def password():
+    """Change my password; every other phone or computer logged in to my account is logged out."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+        refused = _throttled(form, form.current_password, "account/password.html")
+        if refused is not None:
+            return refused
+        now = now_utc()
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.password.data, now=now)
+        except WrongPassword as error:
+            db.session.rollback()
+            form.current_password.errors.append(str(error))
+        except LinliError as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
+        else:
+            accounts.start_login(current_user, now=now)
+            db.session.commit()
+            login_user(current_user._get_current_object(), remember=remembered)  # this device stays logged in
+            flash(_("Your password is changed. Any other phone or computer logged in to your account has been logged out."), "success")
+            return redirect(url_for(".profile"))
+    return render_template("account/password.html", form=form)
+

@@ -1,56 +1,46 @@
-"""Administration: people and their roles."""
+"""The administration blueprint and its home page: what the community office sets up
+and looks after, and what is still missing on a new site."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_login import current_user
+from flask import Blueprint, render_template
 
-from models import Role, User, db
-from services import accounts
+from models import Program, Role, User, Venue, db, program_organizers
+from services import program_kinds
 
-from ..common import page_arg, role_required
-from .forms import RolesForm, UserSearchForm
+from ..common import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-GRANTABLE = (Role.VOLUNTEER, Role.ORGANIZER, Role.ADMIN)
+
+@bp.app_template_global()
+def community_office() -> list[User]:
+    """The administrators, for pages that tell an organizer whom to ask."""
+    from services.accounts import administrators
+
+    return administrators()
 
 
-@bp.route("/users")
+@bp.before_request
 @role_required(Role.ADMIN)
-def users():
-    """Find people by name or number and see their roles."""
-    search = UserSearchForm(request.args)
-    query = sa.select(User).order_by(User.id.desc())
-    text = (search.q.data or "").strip()[:40] if search.validate() else ""
-    if text:
-        query = query.where(sa.or_(
-            User.display_name.contains(text, autoescape=True), User.phone.contains(text, autoescape=True)
-        ))
-    page = db.paginate(query, page=page_arg(), per_page=30, error_out=False)
-    forms = {}
-    for user in page.items:
-        form = RolesForm(formdata=None, prefix=f"u{user.id}")
-        for role in GRANTABLE:
-            getattr(form, role.value).data = role in user.roles
-        forms[user.id] = form
-    return render_template("admin/users.html", page=page, search=search, forms=forms, text=text)
+def admins_only():
+    """Every page here is for administrators: others get 403, visitors the login page."""
 
 
-@bp.route("/users/<int:user_id>/roles", methods=["POST"])
-@role_required(Role.ADMIN)
-def set_roles(user_id: int):
-    """Give a person exactly the roles ticked on the form."""
-    user = db.get_or_404(User, user_id)
-    form = RolesForm(prefix=f"u{user.id}")
-    if not form.validate_on_submit():
-        abort(400)
-    roles = {role for role in GRANTABLE if getattr(form, role.value).data}
-    if user.id == current_user.id and Role.ADMIN not in roles:
-        flash(_("You can't take the administrator role away from yourself."), "danger")
-        return redirect(url_for(".users"))
-    accounts.set_roles(user, roles)
-    db.session.commit()
-    flash(_("Roles of %(name)s are saved.", name=user.display_name), "success")
-    return redirect(url_for(".users", q=request.args.get("q", "")))
+@bp.route("/")
+def index():
+    """The admin home: programs, venues, people and the audit trail, with the first
+    steps a new community still has to take."""
+    counts = dict(db.session.execute(
+        sa.select(Program.kind, sa.func.count()).where(Program.is_listed()).group_by(Program.kind)
+    ).all())
+    venues = db.session.execute(
+        sa.select(sa.func.count()).select_from(Venue).where(Venue.retired_at.is_(None))
+    ).scalar_one()
+    people = db.session.execute(sa.select(sa.func.count()).select_from(User)).scalar_one()
+    has_organizers = db.session.execute(sa.select(program_organizers.c.user_id).limit(1)).first() is not None
+    steps = [venues > 0, sum(counts.values()) > 0, has_organizers]
+    return render_template(
+        "admin/index.html", counts=counts, venues=venues, people=people, steps=steps, set_up=all(steps),
+        specs=program_kinds.all_specs(),
+    )

@@ -16,9 +16,9 @@ def _valid_phone(form, field):
         raise ValidationError(_l("Please enter an 11-digit mobile number starting with 1."))
 
 
-def _phone_field() -> StringField:
+def _phone_field(label=_l("Mobile number")) -> StringField:
     return StringField(
-        _l("Mobile number"), filters=[normalize_phone],
+        label, filters=[normalize_phone],
         validators=[DataRequired(_l("Please enter your mobile number.")), _valid_phone],
         render_kw={"inputmode": "numeric", "autocomplete": "tel", "maxlength": 20},
     )
@@ -95,3 +95,23 @@ class LoginForm(FlaskForm):
     )
     remember = BooleanField(_l("Keep me logged in on this phone"), default=True)
     next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    """A reset code from the community office or an organizer, and the new password."""
+
+    phone = _phone_field()
+    code = StringField(
+        _l("Reset code"), filters=[clean_text],
+        validators=[DataRequired(_l("Please enter the code you were given.")),
+                    Length(max=40, message=_l("The code has 8 digits."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 40},
+    )
+    password = new_password_field(_l("New password"))
+    confirm = password_again_field()
+
+
+class IssueCodeForm(FlaskForm):
+    """The mobile number of the person who forgot their password."""
+
+    phone = _phone_field(_l("Their mobile number"))

@@ -1,18 +1,18 @@
 """Registering, logging in and logging out."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from models import db
+from models import Role, User, db
 from security import throttles
-from services import accounts
+from services import accounts, reset_codes
 from services.dates import now_utc
-from services.errors import PhoneTaken, WeakPassword
+from services.errors import LinliError, PhoneTaken, ResetCodeInvalid, WeakPassword
 
-from ..common import ConfirmForm, defer_write_lock, redirect_next
-from .forms import LoginForm, RegisterForm
+from ..common import ConfirmForm, defer_write_lock, redirect_next, role_required
+from .forms import ForgotPasswordForm, IssueCodeForm, LoginForm, RegisterForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -95,4 +95,62 @@ def logout():
     return redirect(url_for("main.index"))
 
 
+@bp.route("/forgot", methods=["GET", "POST"])
+@defer_write_lock
+def forgot_password():
+    """How to get a reset code, and choosing a new password with one."""
+    if current_user.is_authenticated:
+        return redirect(url_for("account.password"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        now = now_utc()
+        try:
+            user = reset_codes.reset_password(form.phone.data, form.code.data, form.password.data, now=now)
+        except ResetCodeInvalid as error:
+            db.session.commit()  # keeps the count of wrong tries against the code
+            form.code.errors.append(str(error))
+        except WeakPassword as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
+        else:
+            accounts.start_login(user, now=now)
+            db.session.commit()
+            login_user(user, remember=False)
+            flash(_("Your new password is set and you are logged in. Any other phone that was logged in to your account has been logged out."), "success")
+            return redirect(url_for("lectures.index"))
+    return render_template("auth/forgot.html", form=form)
+
+
+# A new reset code waits here between the POST that makes it and the page that shows it
+# once: only its hash is stored, so this is the one time it can be read.
+NEW_RESET_CODE = "new_reset_code"
+
+
+@bp.route("/reset-code", methods=["GET", "POST"])
+@role_required(Role.ORGANIZER)
+@defer_write_lock
+def reset_code():
+    """Give someone who forgot their password a one-time reset code, shown once, to hand
+    over in person or by phone (administrators: anyone; organizers: their residents)."""
+    form = IssueCodeForm()
+    if form.validate_on_submit():
+        try:
+            user, code = reset_codes.issue_code(form.phone.data, by=current_user, now=now_utc())
+        except LinliError as error:
+            db.session.rollback()
+            form.phone.errors.append(str(error))
+        else:
+            db.session.commit()
+            session[NEW_RESET_CODE] = {"user_id": user.id, "code": code}
+            return redirect(url_for(".reset_code"))
+    shown = session.pop(NEW_RESET_CODE, None)
+    person = db.session.get(User, shown["user_id"]) if shown else None
+    response = make_response(render_template(
+        "auth/reset_code.html", form=form, person=person,
+        code=reset_codes.display_code(shown["code"]) if person else None,
+        lifetime_hours=int(reset_codes.CODE_LIFETIME.total_seconds() // 3600),
+    ))
+    # The page may carry the code: keep it out of every cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 

@@ -18,6 +18,7 @@ from services.errors import (
 )
 
 from ..common import ConfirmForm, flash_error, page_arg, redirect_next, require_organizer_of, role_required
+from ..weekly_forms import fill_venue_choices, series_choices
 from .forms import (
     AdjustForm, ApplyForm, CancelTalkForm, DeclineForm, NewTalkForm, OutcomeForm, RedeemForm, ReleaseForm,
     RoleForm, SignUpForm, TalkForm, to_minutes,
@@ -111,7 +112,7 @@ def index():
     """Coming talks and other events' volunteer openings, with each role's slots left."""
     team = team_or_404()
     now = now_utc()
-    themes = list(team.series)
+    themes = team.current_series  # retired themes are no filter
     chosen = request.args.get("theme")
     theme = next((s for s in themes if s.slug == chosen), None)
     other = chosen == talks.OTHER
@@ -441,9 +442,10 @@ def redeem(user_id: int):
 # --- organizers: talks ------------------------------------------------------------------------
 
 
-def _fill_talk_choices(form: TalkForm, team: Program) -> None:
-    form.theme_id.choices = [(0, "—")] + [(s.id, s.name) for s in team.series]
-    form.venue_id.choices = [(0, "—")] + [(v.id, v.name) for v in talks.venues()]
+def _fill_talk_choices(form: TalkForm, team: Program, event: Event | None = None) -> None:
+    """Current themes and venues in use, keeping the talk's own even if retired."""
+    form.theme_id.choices = series_choices(team, keep_id=event.series_id if event else None)
+    fill_venue_choices(form.venue_id, keep_id=event.venue_id if event else None)
 
 
 def _talk_details(form: TalkForm, team: Program) -> talks.TalkDetails:
@@ -491,7 +493,7 @@ def edit_talk(event_id: int):
     event = talk_or_404(event_id)
     require_organizer_of(event.program)
     form = TalkForm(obj=event)
-    _fill_talk_choices(form, event.program)
+    _fill_talk_choices(form, event.program, event)
     if request.method == "GET":
         form.theme_id.data = event.series_id or 0
         form.venue_id.data = event.venue_id or 0

@@ -13,6 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..common import WholeNumberField, clean_text
+from ..weekly_forms import SeatsFromVenue, number_required
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
@@ -43,7 +44,7 @@ def _parse_skip_days(text: str) -> tuple[set[date], list[str]]:
     return days, bad
 
 
-class _LectureFields(FlaskForm):
+class _LectureFields(SeatsFromVenue, FlaskForm):
     venue_id = SelectField(_l("Venue"), coerce=_choice_int, validators=[Optional()])
     series_id = SelectField(_l("Topic series"), coerce=_choice_int, validators=[Optional()])
     speaker = StringField(
@@ -52,9 +53,9 @@ class _LectureFields(FlaskForm):
         render_kw={"maxlength": 80},
     )
     capacity = WholeNumberField(
-        _l("Seats"),
+        _l("Seats"), description=_l("Left empty: the venue's seats."),
         validators=[
-            InputRequired(_l("Please enter the number of seats.")),
+            number_required(_l("Please enter the number of seats.")),
             NumberRange(min=1, max=2000, message=_l("Please enter a number from 1 to 2000.")),
         ],
         render_kw={"inputmode": "numeric"},

@@ -12,12 +12,14 @@ from sqlalchemy.orm import joinedload
 from models import Booking, BookingStatus, Event, Program, ProgramKind, Role, Series, Venue, db
 from services import booking as booking_service
 from services import capacity, lectures
+from services import programs as program_service
 from services.dates import local_datetime, now_utc, to_local
 from services.errors import LinliError, ShiftsOverlapAfterMove
 
 from ..common import (
     BookForm, ConfirmForm, book_seat_and_redirect, flash_error, page_arg, require_organizer_of, role_required,
 )
+from ..weekly_forms import fill_venue_choices, series_choices
 from .forms import CancelLectureForm, LectureForm, TermForm
 
 bp = Blueprint("lectures", __name__, url_prefix="/lectures")
@@ -34,7 +36,7 @@ def get_lecture_or_404(event_id: int) -> Event:
 def get_program_or_404(slug: str) -> Program:
     """Load a lecture-series program by slug or answer 404."""
     program = db.session.execute(
-        sa.select(Program).where(Program.slug == slug, Program.kind == ProgramKind.LECTURE_SERIES)
+        sa.select(Program).where(Program.slug == slug, Program.kind == ProgramKind.LECTURE_SERIES, Program.is_listed())
     ).scalar_one_or_none()
     if program is None:
         abort(404)
@@ -101,13 +103,14 @@ def manage():
     return render_template(
         "lectures/manage.html", programs=programs, events=events, now=now,
         waiting=capacity.waiting_counts(e.seat_quota_id for e in events),
+        others=[p for p in program_service.programs_run_by(current_user) if p.kind is not ProgramKind.LECTURE_SERIES],
     )
 
 
-def _fill_choices(form, program: Program) -> None:
-    venues = db.session.execute(sa.select(Venue).order_by(Venue.id)).scalars().all()
-    form.venue_id.choices = [(0, "—")] + [(v.id, v.name) for v in venues]
-    form.series_id.choices = [(0, "—")] + [(s.id, s.name) for s in program.series]
+def _fill_choices(form, program: Program, event: Event | None = None) -> None:
+    """Venues in use and current series, keeping the event's own even if retired."""
+    fill_venue_choices(form.venue_id, keep_id=event.venue_id if event else None)
+    form.series_id.choices = series_choices(program, keep_id=event.series_id if event else None)
 
 
 def _chosen(model, form_field, program: Program | None = None):
@@ -127,6 +130,8 @@ def new_term(slug: str):
     require_organizer_of(program)
     form = TermForm()
     _fill_choices(form, program)
+    if request.method == "GET":
+        form.booking_cutoff_minutes.data = program.booking_closes_minutes_before
     if form.validate_on_submit():
         plan = lectures.TermPlan(
             first_day=form.first_day.data, last_day=form.last_day.data,
@@ -155,7 +160,7 @@ def edit(event_id: int):
     event = get_lecture_or_404(event_id)
     require_organizer_of(event.program)
     form = LectureForm(obj=event)
-    _fill_choices(form, event.program)
+    _fill_choices(form, event.program, event)
     if request.method == "GET":
         local_start = to_local(event.starts_at)
         form.day.data = local_start.date()

@@ -6,10 +6,10 @@ from flask import Blueprint, current_app, make_response, redirect, render_templa
 from sqlalchemy.exc import SQLAlchemyError
 
 from models import Program, ProgramKind, db
-from services import lectures
+from services import lectures, program_kinds
 from services.dates import format_day, format_weekdays, format_when, now_utc
 
-from ..common import event_page, is_safe_next
+from ..common import PROGRAM_PAGES, event_page, is_safe_next, program_page
 
 bp = Blueprint("main", __name__)
 
@@ -41,18 +41,29 @@ def event_url(event) -> str:
     return url_for(endpoint, **values)
 
 
+@bp.app_template_global()
+def program_url(program, manage: bool = False) -> str:
+    """The URL of the residents' (or with ``manage``, the organizers') page of ``program``."""
+    endpoint, values = program_page(program, manage=manage)
+    return url_for(endpoint, **values)
+
+
 @bp.route("/")
 def index():
     """The home page: the next lectures and the community's programs."""
     now = now_utc()
     upcoming = db.session.execute(lectures.upcoming_lectures_query(now=now).limit(3)).scalars().all()
     programs = db.session.execute(
-        sa.select(Program).where(Program.kind != ProgramKind.LECTURE_SERIES).order_by(Program.kind, Program.id)
+        sa.select(Program).where(Program.kind != ProgramKind.LECTURE_SERIES, Program.is_listed())
+        .order_by(Program.kind, Program.id)
     ).scalars().all()
     by_kind: dict[ProgramKind, list[Program]] = {}
     for program in programs:
         by_kind.setdefault(program.kind, []).append(program)
-    return render_template("main/index.html", upcoming=upcoming, by_kind=by_kind, ProgramKind=ProgramKind)
+    return render_template(
+        "main/index.html", upcoming=upcoming, by_kind=by_kind,
+        specs=[spec for spec in program_kinds.all_specs() if spec.kind in by_kind], pages=PROGRAM_PAGES,
+    )
 
 
 @bp.route("/lang/<code>")

@@ -8,8 +8,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from services.accounts import is_valid_phone, normalize_phone
 
-from ..common import clean_text
-from ..weekly_forms import WeeklyScheduleForm, choice_int, fill_venue_choices, sane_date
+from ..common import WholeNumberField, clean_text
+from ..weekly_forms import (
+    SeatsFromVenue, WeeklyScheduleForm, choice_int, fill_venue_choices, number_required, sane_date,
+)
 
 
 class ApplyForm(FlaskForm):
@@ -68,7 +70,7 @@ class RehearsalScheduleForm(WeeklyScheduleForm):
     """Rehearsals on some weekdays between two days."""
 
 
-class PerformanceForm(FlaskForm):
+class PerformanceForm(SeatsFromVenue, FlaskForm):
     """A performance or activity residents can book seats for."""
 
     title = StringField(
@@ -84,10 +86,10 @@ class PerformanceForm(FlaskForm):
     start_time = TimeField(_l("Starts at"), validators=[InputRequired(_l("Please choose a time."))])
     end_time = TimeField(_l("Ends at"), validators=[InputRequired(_l("Please choose a time."))])
     venue_id = SelectField(_l("Venue"), coerce=choice_int, validators=[Optional()])
-    capacity = IntegerField(
-        _l("Seats"),
+    capacity = WholeNumberField(
+        _l("Seats"), description=_l("Left empty: the venue's seats."),
         validators=[
-            InputRequired(_l("Please enter the number of seats.")),
+            number_required(_l("Please enter the number of seats.")),
             NumberRange(min=1, max=2000, message=_l("Please enter a number from 1 to 2000.")),
         ],
         render_kw={"inputmode": "numeric"},

@@ -12,8 +12,8 @@ from models import Gender
 from models.youth import OLDEST_AGE
 from services.dates import now_utc, to_local
 
-from ..common import clean_text
-from ..weekly_forms import WeeklyScheduleForm, sane_date
+from ..common import WholeNumberField, clean_text
+from ..weekly_forms import SeatsFromVenue, WeeklyScheduleForm, number_required, sane_date
 
 
 class ChildForm(FlaskForm):
@@ -71,7 +71,7 @@ class RulesForm(FlaskForm):
             raise ValidationError(_l("The oldest age can't be below the youngest."))
 
 
-class TermForm(WeeklyScheduleForm):
+class TermForm(SeatsFromVenue, WeeklyScheduleForm):
     """A term of weekly classes, each with its own places."""
 
     title = StringField(
@@ -80,10 +80,10 @@ class TermForm(WeeklyScheduleForm):
         render_kw={"maxlength": 100},
     )
 
-    capacity = IntegerField(
-        _l("Places per class"),
+    capacity = WholeNumberField(
+        _l("Places per class"), description=_l("Left empty: the venue's seats."),
         validators=[
-            InputRequired(_l("Please enter the number of places.")),
+            number_required(_l("Please enter the number of places.")),
             NumberRange(min=1, max=500, message=_l("Please enter a number from 1 to 500.")),
         ],
         render_kw={"inputmode": "numeric"},

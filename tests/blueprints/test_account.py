@@ -502,3 +502,67 @@ def test_the_anonymize_children_command_erases_old_names(app, now):
     db.session.expire_all()
     assert db.session.get(Child, child.id).is_anonymized
     assert "old login records deleted" in runner.invoke(args=["forget-old-logins"]).output
+# --- my details and password ------------------------------------------------------------
+
+from tests.blueprints.conftest import field_errors  # noqa: E402
+from tests.conftest import PASSWORD, fresh_client  # noqa: E402
+
+
+def test_my_details_and_password_pages_need_a_login(client):
+    for url in ("/account/profile", "/account/password"):
+        assert urlsplit(client.get(url).headers["Location"]).path == "/auth/login"
+
+
+def test_changing_my_password_keeps_me_logged_in_here_and_logs_out_my_other_phone(app):
+    me = make_user("张桂芳")
+    here, there = fresh_client(app), fresh_client(app)
+    here.post("/auth/login", data={"phone": me.phone, "password": PASSWORD, "remember": "y"})
+    login(there, me)
+
+    response = here.post("/account/password", data={
+        "current_password": PASSWORD, "password": "a brand new secret", "confirm": "a brand new secret"})
+
+    assert response.status_code == 302
+    assert here.get("/account/bookings").status_code == 200
+    assert there.get("/account/bookings").status_code == 302
+    assert "remember_token" in {c.key for c in here._cookies.values()}
+
+
+def test_a_wrong_current_password_changes_nothing(client):
+    me = make_user("张桂芳")
+    login(client, me)
+    response = client.post("/account/password", data={
+        "current_password": "not mine", "password": "a brand new secret", "confirm": "a brand new secret"})
+    assert field_errors(response, "current_password") == ["当前密码不对。"]
+    assert db.session.get(type(me), me.id).check_password(PASSWORD)
+    response = client.post("/account/password", data={"current_password": "", "password": "x", "confirm": "y"})
+    assert field_errors(response, "current_password") == ["请输入当前密码。"]
+
+
+def test_my_name_changes_without_a_password_and_my_number_with_one(client):
+    me = make_user("张桂芳", phone="13911110001")
+    login(client, me)
+    assert 'value="13911110001"' in page(client.get("/account/profile"))
+
+    client.post("/account/profile", data={"display_name": "张阿姨", "phone": "13911110001"})
+    assert db.session.get(type(me), me.id).display_name == "张阿姨"
+
+    response = client.post("/account/profile", data={"display_name": "张阿姨", "phone": "139 1111 0002"})
+    assert field_errors(response, "current_password") == ["当前密码不对。"]
+    client.post("/account/profile", data={"display_name": "张阿姨", "phone": "139 1111 0002",
+                                          "current_password": PASSWORD})
+    assert db.session.get(type(me), me.id).phone == "13911110002"
+
+
+@pytest.mark.parametrize("phone,message", [
+    ("12345", "请输入以 1 开头的 11 位手机号。"),
+    ("", "请输入手机号。"),
+    ("taken", "已有其他人用这个手机号注册。"),
+])
+def test_a_bad_or_taken_number_is_refused(client, phone, message):
+    other = make_user("刘建华")
+    me = make_user("张桂芳")
+    login(client, me)
+    response = client.post("/account/profile", data={
+        "display_name": "张桂芳", "phone": other.phone if phone == "taken" else phone, "current_password": PASSWORD})
+    assert field_errors(response, "phone") == [message]

@@ -287,3 +287,104 @@ def test_with_csrf_on_logout_without_token_keeps_the_person_logged_in(app, clien
 
     assert client.post("/auth/logout").status_code == 400
     assert is_logged_in(client)
+
+
+# --- forgetting a password: reset codes -------------------------------------------------
+
+from services import reset_codes  # noqa: E402
+from services.booking import book_seat  # noqa: E402
+from services.dates import now_utc  # noqa: E402
+from tests.conftest import fresh_client, make_event, make_program  # noqa: E402
+
+NEW = {"password": "a brand new secret", "confirm": "a brand new secret"}
+
+
+def code_for(person, by=None) -> str:
+    by = by or make_user("王建国", roles=(Role.RESIDENT, Role.ADMIN))
+    _, code = reset_codes.issue_code(person.phone, by=by, now=now_utc())
+    db.session.commit()
+    return code
+
+
+def test_the_login_page_links_to_the_forgotten_password_page_which_says_how_to_get_a_code(client):
+    assert 'href="/auth/forgot"' in page(client.get("/auth/login"))
+    body = page(client.get("/auth/forgot"))
+    assert "社区办公室" in body and "组织者" in body and "24 小时" in body
+
+
+def test_a_reset_code_sets_a_new_password_logs_in_here_and_out_everywhere_else(app, client):
+    person = make_user("张桂芳")
+    elsewhere = fresh_client(app)
+    login(elsewhere, person)
+    code = code_for(person)
+
+    response = client.post("/auth/forgot", data={"phone": person.phone, "code": code[:4] + " " + code[4:], **NEW})
+
+    assert response.headers["Location"] == "/lectures/"
+    assert is_logged_in(client)
+    assert not is_logged_in(elsewhere)
+    assert db.session.get(User, person.id).check_password(NEW["password"])
+    again = fresh_client(app)
+    response = again.post("/auth/forgot", data={"phone": person.phone, "code": code, **NEW})
+    assert "重置码只能用一次" in field_errors(response, "code")[0]
+
+
+def test_a_wrong_code_says_so_and_counts(client):
+    person = make_user("张桂芳")
+    code = code_for(person)
+    wrong = f"{(int(code) + 7) % 10**8:08d}"
+    response = client.post("/auth/forgot", data={"phone": person.phone, "code": wrong, **NEW})
+    assert response.status_code == 200
+    assert "手机号或重置码不对" in field_errors(response, "code")[0]
+    from models import PasswordResetCode
+
+    assert db.session.execute(sa.select(PasswordResetCode.failed_attempts)).scalar_one() == 1
+    assert db.session.get(User, person.id).check_password(PASSWORD)
+
+
+def test_the_new_password_follows_the_password_rules(client):
+    person = make_user("张桂芳")
+    code = code_for(person)
+    response = client.post("/auth/forgot", data={"phone": person.phone, "code": code, "password": "short",
+                                                 "confirm": "short"})
+    assert field_errors(response, "password") == ["密码需要 8 到 128 个字符。"]
+    response = client.post("/auth/forgot", data={"phone": person.phone, "code": code, "password": "long enough 1",
+                                                 "confirm": "long enough 2"})
+    assert field_errors(response, "confirm") == ["两次输入的密码不一致。"]
+
+
+def test_a_logged_in_person_is_sent_to_change_their_password_instead(client):
+    login(client, make_user())
+    assert client.get("/auth/forgot").headers["Location"] == "/account/password"
+
+
+def test_an_organizer_gives_a_code_shown_once_to_someone_who_booked_their_lecture(client, now):
+    organizer = make_user("李秀兰", roles=(Role.RESIDENT, Role.ORGANIZER))
+    resident = make_user("张桂芳")
+    book_seat(make_event(make_program(organizers=[organizer])), resident, now=now)
+    db.session.commit()
+    login(client, organizer)
+
+    response = client.post("/auth/reset-code", data={"phone": resident.phone})
+    shown = client.get(response.headers["Location"])
+    [code] = re.findall(r'class="reset-code ticket">(\d{4} \d{4})<', page(shown))
+    assert shown.headers["Cache-Control"] == "no-store"
+    assert "张桂芳" in page(shown)
+    assert "reset-code ticket" not in page(client.get("/auth/reset-code"))  # shown once
+    other = fresh_client(client.application)
+    assert other.post("/auth/forgot", data={"phone": resident.phone, "code": code, **NEW}).status_code == 302
+
+
+def test_an_organizer_cannot_give_a_code_to_a_stranger_and_a_resident_gets_no_page(client):
+    organizer = make_user("李秀兰", roles=(Role.RESIDENT, Role.ORGANIZER))
+    stranger = make_user("刘建华")
+    login(client, organizer)
+    response = client.post("/auth/reset-code", data={"phone": stranger.phone})
+    assert "只有社区办公室能给 刘建华 重置码" in field_errors(response, "phone")[0]
+    response = client.post("/auth/reset-code", data={"phone": "13000000000"})
+    assert field_errors(response, "phone") == ["没有人用这个手机号注册。"]
+
+    resident = fresh_client(client.application)
+    login(resident, stranger)
+    assert resident.get("/auth/reset-code").status_code == 403
+    assert resident.post("/auth/reset-code", data={"phone": organizer.phone}).status_code == 403

@@ -542,3 +542,13 @@ def test_pages_read_in_english(client, team):
     page = text(client.get("/lecture-team/"))
     assert "Lecture team" in page and "of 1 left" in page
 
+
+
+def test_a_retired_theme_is_no_longer_a_filter(client, now):
+    from tests.conftest import make_team
+
+    team = make_team()
+    team.series[2].retired_at = now
+    db.session.commit()
+    chips = client.get("/lecture-team/").get_data(as_text=True).split('class="chips"', 1)[1].split("</nav>", 1)[0]
+    assert "理论知识" in chips and "精神文明" not in chips

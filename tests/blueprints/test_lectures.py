@@ -1,6 +1,7 @@
 """The Wednesday lectures through the client: browsing, booking, and organizers' pages."""
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -973,3 +974,90 @@ def test_lecture_pages_and_booking_run_as_many_queries_with_years_of_history(cli
     db.session.commit()
     many = cost(2)
     assert many == few
+
+
+# --- venues' seats, retired venues and series, the program's booking window -------------
+
+
+def seated_venue(name="多功能厅", seats=60, **kwargs):
+    venue = make_venue(name)
+    venue.seats = seats
+    for key, value in kwargs.items():
+        setattr(venue, key, value)
+    db.session.commit()
+    return venue
+
+
+def test_term_with_seats_left_empty_takes_the_venues_seats(client, now):
+    program, person = organized_program()
+    venue = seated_venue(seats=60)
+    login(client, person)
+    first = today(now) + timedelta(days=1)
+
+    client.post(term_url(program), data=term_form(first, first + timedelta(days=6), capacity="", venue_id=str(venue.id)))
+
+    [lecture] = lectures_of(program)
+    assert lecture.seats.capacity == 60
+
+
+def test_term_with_seats_typed_keeps_them_and_a_venue_without_seats_needs_them(client, now):
+    program, person = organized_program()
+    venue = seated_venue(seats=60)
+    unknown = make_venue("城市书房")
+    login(client, person)
+    first = today(now) + timedelta(days=1)
+
+    response = client.post(term_url(program), data=term_form(first, first, capacity="", venue_id=str(unknown.id)))
+    assert field_errors(response, "capacity") == ["请输入名额数。"]
+    client.post(term_url(program), data=term_form(first, first + timedelta(days=6), capacity="25", venue_id=str(venue.id)))
+    assert [e.seats.capacity for e in lectures_of(program)] == [25]
+
+
+def test_forms_offer_venues_with_their_seats_and_leave_retired_ones_and_series_out(client, now):
+    program, person = organized_program(series=["齐国故城系", "旧专题"])
+    program.series[1].retired_at = now
+    seated_venue("多功能厅", 60)
+    seated_venue("旧活动室", 30, retired_at=now)
+    event = make_event(program, series=program.series[1])
+    login(client, person)
+
+    form = page(client.get(term_url(program)))
+    assert 'data-seats="60"' in form and "多功能厅" in form and "旧活动室" not in form
+    assert "齐国故城系" in form and "旧专题" not in form and "venue-seats.js" in form
+    assert "旧专题" in page(client.get(f"/lectures/{event.id}/edit"))  # the lecture keeps its own
+
+
+def test_the_term_form_starts_from_the_programs_booking_window(client, now):
+    program, person = organized_program()
+    program.booking_closes_minutes_before, program.booking_opens_days_before = 30, 7
+    db.session.commit()
+    login(client, person)
+    [cutoff] = re.findall(r'<input[^>]*id="booking_cutoff_minutes"[^>]*>', page(client.get(term_url(program))))
+    assert 'value="30"' in cutoff
+    first = today(now) + timedelta(days=8)
+    client.post(term_url(program), data=term_form(first, first + timedelta(days=6), booking_cutoff_minutes="30"))
+    [lecture] = lectures_of(program)
+    assert lecture.starts_at - lecture.booking_opens_at == timedelta(days=7)
+
+
+def test_a_lecture_page_tells_residents_how_to_get_into_the_venue(client, now):
+    venue = seated_venue(address="文化服务中心 2 楼", access_notes="电梯在东门，晚上走正门")
+    event = make_event()
+    event.venue = venue
+    db.session.commit()
+    body = visible_text(client.get(f"/lectures/{event.id}"))
+    assert "文化服务中心 2 楼" in body and "出入提示：电梯在东门，晚上走正门" in body
+
+
+def test_an_organizer_of_no_lecture_series_sees_what_they_run_or_whom_to_ask(client):
+    from tests.conftest import make_troupe
+
+    office = make_user("王建国", phone="13800000000", roles=(Role.RESIDENT, Role.ADMIN))
+    person = organizer("赵老师")
+    login(client, person)
+    body = visible_text(client.get("/lectures/manage"))
+    assert "社区办公室可以为您添加" in body and office.display_name in body and office.phone in body
+
+    troupe = make_troupe("吕剧团", organizers=[person], slug="lvju")
+    body = page(client.get("/lectures/manage"))
+    assert f'href="/troupes/{troupe.slug}/manage"' in body and "社区办公室可以为您添加" not in body

@@ -399,3 +399,18 @@ def test_the_pages_forms_carry_their_csrf_tokens(client, app, lvju, leader, now)
     response = client.post(f"/troupes/{lvju.slug}/apply", data={"note": "有令牌", "csrf_token": token})
     assert response.status_code == 302
     assert db.session.execute(sa.select(TroupeMembership.note)).scalar_one() == "有令牌"
+
+
+def test_a_performance_with_seats_left_empty_takes_the_venues_seats(client, lvju, leader, now):
+    from tests.conftest import make_venue
+
+    venue = make_venue("多功能厅")
+    venue.seats = 120
+    db.session.commit()
+    login(client, leader)
+    tomorrow = (to_local(now).date() + timedelta(days=1)).isoformat()
+    client.post(f"/troupes/{lvju.slug}/performances/new", data={
+        "title": "吕剧专场", "day": tomorrow, "start_time": "14:00", "end_time": "16:00", "capacity": "",
+        "venue_id": str(venue.id), "booking_cutoff_minutes": "60"})
+    event = db.session.execute(sa.select(Event)).scalar_one()
+    assert event.seats.capacity == 120
