@@ -34,6 +34,7 @@ from .schedule import WeeklySchedule, weekly_schedule_events  # noqa: E402
 from .troupe import Troupe, TroupeMembership, TroupeMembershipStatus  # noqa: E402
 from .youth import Child, Gender, YouthRules  # noqa: E402
 from .audit import AuditEntry  # noqa: E402
+from .holiday import ClosedDay  # noqa: E402
 from .attendance import (  # noqa: E402
     ATTENDED_STATUSES, Attendance, AttendanceChange, AttendanceStatus, CheckInMethod,
 )
@@ -46,5 +47,5 @@ __all__ = [
     "ServiceEntry", "EntryKind",
     "WeeklySchedule", "weekly_schedule_events", "Troupe", "TroupeMembership", "TroupeMembershipStatus",
     "Child", "Gender", "YouthRules",
-    "AuditEntry", "Attendance", "AttendanceChange", "AttendanceStatus", "CheckInMethod", "ATTENDED_STATUSES",
+    "AuditEntry", "ClosedDay", "Attendance", "AttendanceChange", "AttendanceStatus", "CheckInMethod", "ATTENDED_STATUSES",
 ]

@@ -51,6 +51,9 @@ class Event(db.Model):
     )
     cancel_reason: Mapped[str] = mapped_column(sa.String(200), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An administrator let this event share its room with another at the same time
+    # (services.venues); without that, two scheduled events never overlap in one venue.
+    shares_room: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     # Raised on every change a subscriber would notice (calendar SEQUENCE).
     sequence: Mapped[int] = mapped_column(default=0)
