@@ -22,8 +22,9 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from models import Membership, MembershipStatus, Program, ProgramKind, Role, Series, ShiftRole, User, Venue, db
-from services import lectures, shifts
-from services.dates import now_utc
+from services import events as event_service
+from services import shifts
+from services.dates import LOCAL_TZ, now_utc
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_CLOCK = os.environ.get("LINLI_TEST_CLOCK")
@@ -101,6 +102,19 @@ def now():
     return now_utc()
 
 
+# A Monday morning with no public holiday, make-up working day or unknown year in the eight
+# weeks after it: schedules laid out from here have every day they ask for.
+QUIET_WEEKS = datetime(2026, 11, 2, 9, 0, tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture
+def quiet_weeks(time_machine):
+    """Move the clock to :data:`QUIET_WEEKS` (ticking on) and return that moment, for tests
+    that lay out schedules: holidays are date-bound, so such a test can't use today."""
+    time_machine.move_to(QUIET_WEEKS, tick=True)
+    return now_utc()
+
+
 def make_user(name: str = "张桂芳", *, phone: str | None = None, roles=(Role.RESIDENT,),
               password: str = PASSWORD) -> User:
     """A committed account; every call gets a new phone number unless one is given."""
@@ -138,7 +152,7 @@ def make_event(program: Program | None = None, *, capacity: int = 5, starts_in=t
     now = now or now_utc()
     program = program or make_program()
     start = (now + starts_in).replace(microsecond=0)
-    event = lectures.new_event(
+    event = event_service.new_event(
         program, title=title, starts_at=start, ends_at=start + length, capacity=capacity,
         booking_cutoff=cutoff, series=series, now=now,
     )

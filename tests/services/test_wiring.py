@@ -39,7 +39,7 @@ def add_rehearsals(program, now, *, first_in=timedelta(days=1), days=13):
     schedule = troupes.add_rehearsals(program, schedules.WeeklyPlan(
         title="排练", weekdays=frozenset(range(7)), start_time=time(9), end_time=time(11),
         first_day=first, last_day=first + timedelta(days=days),
-    ), now=now)
+    ), actor=None, now=now)
     db.session.commit()
     return schedule.events
 
@@ -49,7 +49,7 @@ def add_performance(program, now):
     event = troupes.add_performance(program, troupes.PerformancePlan(
         title="吕剧专场", summary="", starts_at=start, ends_at=start + timedelta(hours=2),
         capacity=10, booking_cutoff_minutes=60,
-    ), now=now)
+    ), actor=None, now=now)
     db.session.commit()
     return event
 

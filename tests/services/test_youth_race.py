@@ -88,7 +88,7 @@ def test_whole_term_bookings_racing_with_single_classes_are_all_or_nothing(app):
     term = youth.create_term(program, schedules.WeeklyPlan(
         title="秋季学期", weekdays=frozenset({5}), start_time=time(9, 30), end_time=time(10, 30),
         first_day=first, last_day=first + timedelta(days=20), capacity=10, booking_cutoff_minutes=60,
-    ), now=now)
+    ), actor=None, now=now)
     db.session.commit()
     assert len(term.events) == 3
     small = term.events[1]
