@@ -107,6 +107,12 @@ def now():
 QUIET_WEEKS = datetime(2026, 11, 2, 9, 0, tzinfo=LOCAL_TZ)
 
 
+def every_day(first, last) -> frozenset:
+    """Every day from ``first`` to ``last``: a weekly plan holding them all, for tests that
+    lay out a schedule from today but aren't about holidays (today may be one)."""
+    return frozenset(first + timedelta(days=n) for n in range((last - first).days + 1))
+
+
 @pytest.fixture
 def quiet_weeks(time_machine):
     """Move the clock to :data:`QUIET_WEEKS` (ticking on) and return that moment, for tests

@@ -16,7 +16,7 @@ from services.errors import (
     ApplicationDecided, EventEndsBeforeStart, EventFull, EventInThePast, LeaderNotFound, MemberLimitBelowMembers,
     NotBookable, ScheduleError,
 )
-from tests.conftest import make_troupe, make_user
+from tests.conftest import every_day, make_troupe, make_user
 
 
 def later(now, seconds):
@@ -221,6 +221,7 @@ def rehearsal_plan(now, **changes):
     values = dict(
         title="排练", weekdays=frozenset({1, 3}), start_time=time(9), end_time=time(11),
         first_day=first, last_day=first + timedelta(days=27),
+        include_days=every_day(first, first + timedelta(days=27)),
     )
     values.update(changes)
     return schedules.WeeklyPlan(**values)

@@ -13,7 +13,7 @@ from services import roster as roster_service
 from services.booking import book_seat
 from services.dates import local_datetime, to_local
 from tests.conftest import (
-    make_child, make_event, make_program, make_role, make_team, make_troupe, make_user, make_youth_program,
+    every_day, make_child, make_event, make_program, make_role, make_team, make_troupe, make_user, make_youth_program,
 )
 
 DOMAIN = "linli.example.org"
@@ -39,6 +39,7 @@ def add_rehearsals(program, now, *, first_in=timedelta(days=1), days=13):
     schedule = troupes.add_rehearsals(program, schedules.WeeklyPlan(
         title="排练", weekdays=frozenset(range(7)), start_time=time(9), end_time=time(11),
         first_day=first, last_day=first + timedelta(days=days),
+        include_days=every_day(first, first + timedelta(days=days)),
     ), actor=None, now=now)
     db.session.commit()
     return schedule.events

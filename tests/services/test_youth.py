@@ -18,7 +18,7 @@ from services.errors import (
     ChildNotFound, ChildTooOld, ChildTooYoung, EventFull, TermClassFull, TermClassRefused,
     TermClassWaiting, TermOver,
 )
-from tests.conftest import make_child, make_event, make_user, make_youth_program
+from tests.conftest import every_day, make_child, make_event, make_user, make_youth_program
 
 
 def class_on(program, day: date, *, at=time(9, 30), capacity=10, now=None):
@@ -281,7 +281,7 @@ def make_term(program, now, *, weeks=4, capacity=10):
     plan = schedules.WeeklyPlan(
         title="2026 秋季学期", weekdays=frozenset({5}), start_time=time(9, 30), end_time=time(10, 30),
         first_day=first, last_day=first + timedelta(days=7 * weeks - 1), capacity=capacity,
-        booking_cutoff_minutes=60,
+        booking_cutoff_minutes=60, include_days=every_day(first, first + timedelta(days=7 * weeks - 1)),
     )
     term = youth.create_term(program, plan, actor=None, now=now)
     db.session.commit()
