@@ -200,10 +200,10 @@ def test_two_roles_at_one_talk_overlap(app, now):
 def test_shifts_that_only_touch_do_not_overlap(app, now):
     team = make_team()
     member = make_member(team)
-    morning = make_talk(team, starts_in=timedelta(days=2), length=timedelta(hours=2), title="上午场")
+    morning = make_talk(team, starts_in=timedelta(days=2), length=timedelta(hours=2), title="上午场", now=now)
     # Starts exactly when the morning talk ends (10:00 → 10:00), and one that ends when it starts.
-    later = make_talk(team, starts_in=timedelta(days=2, hours=2), length=timedelta(hours=1), title="接着的一场")
-    earlier = make_talk(team, starts_in=timedelta(days=2, hours=-1), length=timedelta(hours=1), title="前一场")
+    later = make_talk(team, starts_in=timedelta(days=2, hours=2), length=timedelta(hours=1), title="接着的一场", now=now)
+    earlier = make_talk(team, starts_in=timedelta(days=2, hours=-1), length=timedelta(hours=1), title="前一场", now=now)
     assert later.starts_at == morning.ends_at and earlier.ends_at == morning.starts_at
     for event in (morning, later, earlier):
         assert shifts.sign_up(talk_role(event), member, now=now).is_confirmed
