@@ -14,7 +14,7 @@ from models import (
     AttendanceStatus, Booking, BookingStatus, Program, ProgramKind, Role, Series, User, Venue, db,
 )
 
-from services import accounts, attendance, booking, events, lectures, no_shows
+from services import accounts, attendance, booking, events, lectures, no_shows, schedules
 from services.dates import local_datetime, now_utc, to_local
 from services.schedules import WeeklyPlan
 
@@ -155,6 +155,9 @@ def seed() -> list[tuple[str, User]]:
         first_day=first, last_day=first + timedelta(weeks=len(LECTURES) - 1),
         start_time=time(9, 30), end_time=time(11), capacity=40, booking_cutoff_minutes=60, venue=venues[0],
     )
+    # Fourteen lectures: a week longer for each Wednesday that is a public holiday.
+    while len(schedules.plan_layout(wenshi, plan, now=now).days) < len(LECTURES):
+        plan = replace(plan, last_day=plan.last_day + timedelta(weeks=1))
     term = lectures.create_term(wenshi, plan, actor=organizer, now=now).events
     for event, (slug, title, speaker, summary) in zip(term, LECTURES):
         event.series, event.title, event.speaker, event.summary = series[slug], title, speaker, summary
