@@ -33,6 +33,7 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 
 from app import create_app  # noqa: E402
 from models import Program, ProgramKind, Role, User, UserRole, db  # noqa: E402
+from services import events as event_service  # noqa: E402
 from services import booking, feeds, lectures  # noqa: E402
 from services.dates import now_utc  # noqa: E402
 from services.db import begin_write  # noqa: E402
@@ -87,12 +88,12 @@ def prepare(bookers: int) -> dict:
         people = _people(max(bookers, ROSTER_SIZE), now)
 
         start = now.replace(second=0, microsecond=0) + timedelta(minutes=20)
-        roster_event = lectures.new_event(
+        roster_event = event_service.new_event(
             program, title="基准测试：二百人的讲座", starts_at=start, ends_at=start + timedelta(hours=3),
             capacity=ROSTER_SIZE, booking_cutoff=timedelta(minutes=5), speaker="孙立民", now=now,
         )
         bookable = [
-            lectures.new_event(
+            event_service.new_event(
                 program, title=f"基准测试：人人有座 {n + 1}", starts_at=start + timedelta(days=7 + n),
                 ends_at=start + timedelta(days=7 + n, hours=2), capacity=1_000_000,
                 booking_cutoff=timedelta(hours=1), speaker="刘文华", now=now,

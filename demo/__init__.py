@@ -5,6 +5,7 @@ and builds the community through the services, as an office would through the si
 ``team`` seeds the lecture team, ``troupes_youth`` the troupes and youth programs."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, time, timedelta
 
 import sqlalchemy as sa
@@ -14,9 +15,9 @@ from models import (
     User, Venue, db,
 )
 
-from services import accounts, attendance, booking, lectures, no_shows, organizer_messages, shifts
-from services.capacity import set_capacity
+from services import accounts, attendance, booking, events, lectures, no_shows, organizer_messages, schedules, shifts
 from services.dates import local_datetime, now_utc, to_local
+from services.schedules import WeeklyPlan
 
 from . import team as demo_team
 from . import troupes_youth as demo_troupes_youth
@@ -29,6 +30,8 @@ VENUES = [
     ("社区老年大学 101 教室", "老年大学教学楼一楼"),
     ("青年夜校教室", "社区党群服务中心三楼"),
     ("社区篮球场", "文化主题公园北侧"),
+    ("社区文化服务中心 乒乓球室", "社区文化服务中心一楼西侧"),
+    ("文化主题公园 文化广场", "社区北侧文化主题公园"),
 ]
 
 LECTURE_SERIES = [
@@ -148,19 +151,21 @@ def seed() -> list[tuple[str, User]]:
 
     series = {s.slug: s for s in wenshi.series}
     first = _next_wednesday(to_local(now).date())
-    plan = lectures.TermPlan(
+    plan = WeeklyPlan(
+        title=f"{first.year}年{'春夏' if 2 <= first.month <= 7 else '秋冬'}学期", weekdays=frozenset({lectures.WEDNESDAY}),
         first_day=first, last_day=first + timedelta(weeks=len(LECTURES) - 1),
-        start_time=time(9, 30), duration_minutes=90, capacity=40, booking_cutoff_minutes=60,
-        venue=venues[0],
+        start_time=time(9, 30), end_time=time(11), capacity=40, booking_cutoff_minutes=60, venue=venues[0],
     )
-    term = lectures.create_term(wenshi, plan, now=now)
+    # Fourteen lectures: a week longer for each Wednesday that is a public holiday.
+    while len(schedules.plan_layout(wenshi, plan, now=now).days) < len(LECTURES):
+        plan = replace(plan, last_day=plan.last_day + timedelta(weeks=1))
+    term = lectures.create_term(wenshi, plan, actor=organizer, now=now).events
     for event, (slug, title, speaker, summary) in zip(term, LECTURES):
         event.series, event.title, event.speaker, event.summary = series[slug], title, speaker, summary
     # The second lecture is in the small reading room: full, with people waiting.
     full = term[1]
-    full.venue = venues[1]
-    db.session.flush()
-    set_capacity(full.seat_quota_id, 6, now=now)
+    events.edit_event(full, replace(events.EventChanges.of(full), venue=venues[1], capacity=6), actor=organizer,
+                      now=now)
 
     for resident in residents[:9]:
         booking.book_seat(full, resident, now=now, waitlist=True)
@@ -174,15 +179,13 @@ def seed() -> list[tuple[str, User]]:
     # that 张桂芳 booked cancelled with a reason (已取消 in her calendar for 30 days).
     moved = term[2]
     moved_start = to_local(moved.starts_at).replace(hour=10, minute=0)
-    lectures.update_lecture(moved, lectures.LectureChanges(
-        title=moved.title, speaker=moved.speaker, summary=moved.summary + "（改为十点开始）",
-        series=moved.series, venue=moved.venue, starts_at=moved_start,
-        ends_at=moved_start + timedelta(minutes=90), capacity=moved.seats.capacity,
-        booking_cutoff_minutes=60,
-    ), now=now)
+    events.edit_event(moved, replace(
+        events.EventChanges.of(moved), summary=moved.summary + "（改为十点开始）", starts_at=moved_start,
+        ends_at=moved_start + timedelta(minutes=90),
+    ), actor=organizer, now=now)
     dropped = term[6]
     booking.book_seat(dropped, residents[0], now=now)
-    lectures.cancel_lecture(dropped, "主讲老师临时外出，改期另行通知", now=now)
+    events.cancel_event(dropped, "主讲老师临时外出，改期另行通知", actor=organizer, now=now)
 
     # Past lectures, so "my bookings" has a history and the dashboard has numbers.
     past_lectures = []
@@ -191,7 +194,7 @@ def seed() -> list[tuple[str, User]]:
     ):
         day = first - timedelta(weeks=weeks_ago + 1)
         start = local_datetime(day, time(9, 30))
-        past = lectures.new_event(
+        past = events.new_event(
             wenshi, title=title, starts_at=start, ends_at=start + timedelta(minutes=90),
             capacity=40, booking_cutoff=timedelta(hours=1), venue=venues[0], series=series[slug],
             speaker=speaker, summary=summary, now=start - timedelta(days=14),
@@ -278,7 +281,7 @@ def _today(program: Program, venue: Venue, residents: list[User], *, now) -> Non
     """A lecture starting a quarter of an hour after the demo is made: its check-in is
     open, so the roster and the QR screen can be tried at once."""
     start = now.replace(second=0, microsecond=0) + timedelta(minutes=15)
-    event = lectures.new_event(
+    event = events.new_event(
         program, title="今日加场：《论语》里的邻里之道", starts_at=start, ends_at=start + timedelta(hours=2),
         capacity=30, booking_cutoff=timedelta(minutes=5), venue=venue, speaker="高明远（社区老年大学教师）",
         summary="远亲不如近邻——从《论语》说到今天的邻里相处。", now=now - timedelta(days=3),

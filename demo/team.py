@@ -25,9 +25,9 @@ COMING = [
     (4, time(9, 30), 90, "aiguo", "红色家书里的初心", 1, "为五年级同学朗读、讲解革命先辈的家书。"),
     (7, time(16, 0), 60, "wenming", "文明养犬 从我做起", 2, "楼前小广场上的文明养犬宣讲，现场发放宣传册。"),
     (11, time(15, 0), 90, "lilun", "《民法典》与百姓生活", 3, "邻里纠纷、继承赡养——《民法典》怎么说。"),
-    (14, time(9, 30), 90, "aiguo", "抗战老兵的故事", None, "老党员讲述渤海老区的抗战往事。"),
+    (14, time(9, 30), 90, "aiguo", "抗战老兵的故事", 0, "老党员讲述渤海老区的抗战往事。"),
     (18, time(16, 0), 60, "wenming", "移风易俗 喜事新办", 4, "红白喜事怎么办得既体面又节俭。"),
-    (22, time(15, 0), 90, "lilun", "乡村振兴看临淄", None, "从临淄的村庄变化看乡村振兴。"),
+    (22, time(15, 0), 90, "lilun", "乡村振兴看临淄", 0, "从临淄的村庄变化看乡村振兴。"),
     (27, time(9, 30), 90, "wenming", "垃圾分类新时尚", 1, "和同学们一起学垃圾分类，做小小宣传员。"),
 ]
 
@@ -64,7 +64,6 @@ def seed(*, now: datetime, team: Program, organizer: User, residents: list[User]
     db.session.add_all(places)
     db.session.flush()
     themes = {s.slug: s for s in team.series}
-    culture_centre = venues[0]
 
     # Eight members (the first is the demo volunteer 陈玉兰), two people waiting for a decision.
     members, applicants = residents[2:10], residents[10:12]
@@ -77,10 +76,10 @@ def seed(*, now: datetime, team: Program, organizer: User, residents: list[User]
 
     def new_talk(start: datetime, minutes: int, theme: str, title: str, place, summary: str, created: datetime):
         details = talks.TalkDetails(
-            title=title, theme=themes[theme], venue=places[place] if place is not None else culture_centre,
+            title=title, theme=themes[theme], venue=places[place],
             starts_at=start, ends_at=start + timedelta(minutes=minutes), summary=summary,
         )
-        return talks.create_talk(team, details, list(shifts.DEFAULT_ROLES), now=created)
+        return talks.create_talk(team, details, list(shifts.DEFAULT_ROLES), actor=organizer, now=created)
 
     def staff(event: Event, pattern: list[tuple[str, list[User]]], when: datetime, waitlist: bool = True):
         roles = {role.name: role for role in shifts.roles_by_event([event.id])[event.id]}

@@ -7,34 +7,39 @@ from datetime import date, datetime, time, timedelta
 
 from models import Program, Role, User, Venue, YouthRules, db
 
-from services import accounts, booking, schedules, troupes, youth
+from services import accounts, booking, events, schedules, troupes, youth
 from services.dates import local_datetime, to_local
+from services.venues import Slot, clashes
 
-# troupe slug -> (leader phone, leader name, weekdays, start, end, venue index, rehearsal text)
+# troupe slug -> (leader phone, leader name, weekdays, start, end, venue index, rehearsal text).
+# No two of them, and none of the Wednesday lectures (多功能厅 and 城市书房, 9:30–11:30),
+# share a room at the same time: the site refuses that (services.venues), and a test
+# checks that the demo has no overlaps.
 TROUPE_LEADERS = {
     "laoganbu-shuhua": ("13700000001", "陈墨林", {1, 4}, time(9), time(11), 0, ""),
     "mengzhilan-lanqiu": ("13700000002", "马骁", {2, 5}, time(18, 30), time(20), 4, ""),
-    "lvju": ("13700000003", "韩秀梅", {1, 3}, time(9), time(11), 0, ""),
+    "lvju": ("13700000003", "韩秀梅", {0, 3}, time(9), time(11), 0, ""),
     "jingju": ("13700000004", "杜文斌", {2}, time(14, 30), time(16, 30), 0, ""),
     "hulusi": ("13700000005", "宋丽娟", {0, 3}, time(15), time(16, 30), 2, ""),
-    "taijiquan": ("13700000006", "高长林", {5}, time(6, 30), time(7, 30), 4, "每天清晨 6:30–7:30，周六集中教学"),
-    "guangchangwu": ("13700000007", "刘春燕", {0, 2, 4}, time(19), time(20, 30), 4, ""),
+    "taijiquan": ("13700000006", "高长林", {5}, time(6, 30), time(7, 30), 6, "每天清晨 6:30–7:30，周六集中教学"),
+    "guangchangwu": ("13700000007", "刘春燕", {0, 2, 4}, time(19), time(20, 30), 6, ""),
     "hechang": ("13700000008", "许桂英", {1}, time(14, 30), time(16), 0, ""),
     "shiyun": ("13700000009", "高明远", {4}, time(14, 30), time(16), 1, ""),
     "yaogu": ("13700000010", "蒋建军", {3}, time(8, 30), time(10), 4, ""),
-    "jianshen-qigong": ("13700000011", "沈玉梅", {0, 4}, time(7), time(8), 4, ""),
+    "jianshen-qigong": ("13700000011", "沈玉梅", {0, 4}, time(7), time(8), 6, ""),
     "erhu": ("13700000012", "彭德海", {2}, time(9, 30), time(11), 2, ""),
-    "jianzhi": ("13700000013", "何秀芝", {3}, time(14), time(16), 2, ""),
+    "jianzhi": ("13700000013", "何秀芝", {1}, time(14), time(16), 2, ""),
     "xiangqi": ("13700000014", "罗振华", {5}, time(14), time(17), 1, ""),
     "paishe": ("13700000015", "梁晓东", {6}, time(9), time(11), 3, ""),
     "modeng-qipao": ("13700000016", "唐美玲", {1}, time(19), time(20, 30), 0, ""),
     "yangge": ("13700000017", "冯桂兰", {0, 3}, time(18, 30), time(20), 4, ""),
-    "pingpang": ("13700000018", "邓志强", {0, 2, 4}, time(15), time(17), 0, "每周一、三、五下午，文化服务中心乒乓球室"),
+    "pingpang": ("13700000018", "邓志强", {0, 2, 4}, time(15), time(17), 5, "每周一、三、五下午，文化服务中心乒乓球室"),
     "yueju-kuaishu": ("13700000019", "曹建国", {2}, time(15), time(16, 30), 2, ""),
     "shufa-peixun": ("13700000020", "袁书文", {5}, time(9), time(11), 2, ""),
 }
 
-# (troupe slug, title, summary, days from now, start, hours, venue index, seats)
+# (troupe slug, title, summary, days from now, start, hours, venue index, seats); a
+# performance moves on to the next day its room is free (the weekday depends on today).
 PERFORMANCES = [
     ("laoganbu-shuhua", "书画笔会：翰墨迎新春", "老干部书画学会会员现场挥毫，书写春联、福字，居民可现场求字。", 16, time(9, 30), 2, 0, 60),
     ("shiyun", "诗韵社区：冬日诗会", "诗韵社原创诗词朗诵，欢迎居民上台朗诵自己喜爱的诗篇。", 12, time(14, 30), 2, 1, 30),
@@ -62,6 +67,13 @@ def _born(today: date, years: int, days: int) -> date:
     return date(today.year - years, today.month, min(today.day, 28)) - timedelta(days=days)
 
 
+def _free_start(venue: Venue, start: datetime, length: timedelta) -> datetime:
+    """``start``, or the same time on the first later day the room is free then."""
+    while clashes(venue, [Slot(start, start + length)]):
+        start += timedelta(days=1)
+    return start
+
+
 def seed(*, programs: list[Program], venues: list[Venue], residents: list[User], now: datetime,
          password: str) -> DemoLogins:
     """Add the troupes and youth programs' demo data to the demo community."""
@@ -82,7 +94,7 @@ def seed(*, programs: list[Program], venues: list[Venue], residents: list[User],
         troupes.add_rehearsals(program, schedules.WeeklyPlan(
             title="排练", weekdays=frozenset(weekdays), start_time=start, end_time=end,
             first_day=first, last_day=last, venue=venues[venue],
-        ), now=now)
+        ), actor=leader, now=now)
 
     def join(slug: str, resident: User, note: str = "", *, approve: bool = True, minutes: int = 0):
         membership = troupes.apply(by_slug[slug], resident, note=note, now=now - timedelta(days=20, minutes=-minutes))
@@ -98,7 +110,7 @@ def seed(*, programs: list[Program], venues: list[Venue], residents: list[User],
     for index, resident in enumerate(residents[:5]):
         join("lvju", resident, minutes=index)
     join("lvju", residents[5], "年轻时唱过《小姑贤》，想重新学起来。", approve=False)
-    join("lvju", residents[6], "周二周四上午都有空。", approve=False, minutes=1)
+    join("lvju", residents[6], "周一周四上午都有空。", approve=False, minutes=1)
     for slug, group in (("hechang", residents[2:9]), ("taijiquan", residents[3:10]), ("shiyun", residents[8:12]),
                         ("laoganbu-shuhua", residents[0:3]), ("mengzhilan-lanqiu", residents[9:12])):
         for index, resident in enumerate(group):
@@ -106,16 +118,7 @@ def seed(*, programs: list[Program], venues: list[Venue], residents: list[User],
 
     # A cancelled rehearsal, with the reason members see.
     lvju_rehearsals = troupes.upcoming_rehearsals([by_slug["lvju"].id], now=now, limit=3)
-    troupes.cancel_event(lvju_rehearsals[1], "文化中心舞台检修，本次排练暂停", now=now)
-
-    for slug, title, summary, days, start, hours, venue, seats in PERFORMANCES:
-        starts = local_datetime(today + timedelta(days=days), start)
-        event = troupes.add_performance(by_slug[slug], troupes.PerformancePlan(
-            title=title, summary=summary, starts_at=starts, ends_at=starts + timedelta(hours=hours),
-            capacity=seats, booking_cutoff_minutes=60, venue=venues[venue],
-        ), now=now)
-        for resident in residents[:6]:
-            booking.book_seat(event, resident, now=now)
+    events.cancel_event(lvju_rehearsals[1], "文化中心舞台检修，本次排练暂停", actor=leaders["lvju"], now=now)
 
     # Youth programs: age ranges, a term of eight weekly classes each.
     terms = {}
@@ -127,7 +130,17 @@ def seed(*, programs: list[Program], venues: list[Venue], residents: list[User],
             title="寒假学期", weekdays=frozenset({weekday}), start_time=start, end_time=end,
             first_day=first, last_day=first + timedelta(weeks=8) - timedelta(days=1), capacity=places,
             booking_cutoff_minutes=120, venue=venues[venue],
-        ), now=now)
+        ), actor=None, now=now)
+
+    # Performances last: each takes the first day its room is free.
+    for slug, title, summary, days, start, hours, venue, seats in PERFORMANCES:
+        starts = _free_start(venues[venue], local_datetime(today + timedelta(days=days), start), timedelta(hours=hours))
+        event = troupes.add_performance(by_slug[slug], troupes.PerformancePlan(
+            title=title, summary=summary, starts_at=starts, ends_at=starts + timedelta(hours=hours),
+            capacity=seats, booking_cutoff_minutes=60, venue=venues[venue],
+        ), actor=leaders[slug], now=now)
+        for resident in residents[:6]:
+            booking.book_seat(event, resident, now=now)
 
     parent, second, third = residents[10], residents[7], residents[8]  # 冯晓梅, 周国庆, 吴丽华
     xiaoming = youth.add_child(parent, name="小明", born_on=_born(today, 8, 40), gender=None, now=now)

@@ -39,6 +39,7 @@ from .notification import (  # noqa: E402
     Delivery, DeliveryStatus, Notification, NotificationKind, NotificationSettings, OrganizerMessage,
 )
 from .reset_code import PasswordResetCode  # noqa: E402
+from .holiday import ClosedDay  # noqa: E402
 from .attendance import (  # noqa: E402
     ATTENDED_STATUSES, Attendance, AttendanceChange, AttendanceStatus, CheckInMethod,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "ServiceEntry", "EntryKind",
     "WeeklySchedule", "weekly_schedule_events", "Troupe", "TroupeMembership", "TroupeMembershipStatus",
     "Child", "Gender", "YouthRules",
-    "AuditEntry", "PasswordResetCode", "Delivery", "DeliveryStatus", "Notification", "NotificationKind", "NotificationSettings",
-    "OrganizerMessage", "Attendance", "AttendanceChange", "AttendanceStatus", "CheckInMethod", "ATTENDED_STATUSES",
+    "AuditEntry", "ClosedDay", "PasswordResetCode", "Delivery", "DeliveryStatus", "Notification", "NotificationKind",
+    "NotificationSettings", "OrganizerMessage", "Attendance", "AttendanceChange", "AttendanceStatus", "CheckInMethod",
+    "ATTENDED_STATUSES",
 ]

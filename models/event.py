@@ -62,6 +62,9 @@ class Event(db.Model):
     )
     cancel_reason: Mapped[str] = mapped_column(sa.String(200), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An administrator let this event share its room with another at the same time
+    # (services.venues); without that, two scheduled events never overlap in one venue.
+    shares_room: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     # The event's UID in every calendar feed: random, made once, never changed. Nullable
     # only in the schema (events made before it got theirs in migration 0012).

@@ -55,13 +55,23 @@ class WeeklySchedule(db.Model):
     end_time: Mapped[time] = mapped_column(sa.Time)
     first_day: Mapped[date] = mapped_column(sa.Date)
     last_day: Mapped[date] = mapped_column(sa.Date)
+    # The places and booking cutoff each event was laid out with: what a copy repeats.
+    capacity: Mapped[int] = mapped_column(default=0, server_default="0")
+    booking_cutoff_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A whole term or schedule cancelled in one step (services.schedules.cancel_schedule).
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
 
     program: Mapped[Program] = relationship()
     venue: Mapped[Venue | None] = relationship()
     events: Mapped[list[Event]] = relationship(
         secondary=weekly_schedule_events, order_by="Event.starts_at"
     )
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     @property
     def weekdays(self) -> list[int]:

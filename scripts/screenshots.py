@@ -39,6 +39,8 @@ def shoot(base: str, out: Path) -> None:
             page.click("button[type=submit]")
             for name, path in [("bookings", "/account/bookings"), ("manage", "/lectures/manage"),
                                ("term", "/lectures/programs/wenshi-jiangtang/term"), ("edit", "/lectures/2/edit"),
+                               ("term-copy", "/lectures/programs/wenshi-jiangtang/term?copy=1"),
+                               ("troupe-rehearsals-new", "/troupes/lvju/rehearsals/new"),
                                ("who", "/lectures/2/bookings"), ("detail-organizer", "/lectures/2"),
                                ("my-calendar", "/account/calendar"),
                                ("team-manage", "/lecture-team/manage"), ("team-applications", "/lecture-team/applications"),

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
-from models import Booking, BookingStatus, Event, ShiftRole, User, db
+from models import Booking, BookingStatus, Event, EventStatus, ShiftRole, User, db
 
 from . import capacity, no_shows
 from .db import begin_write
@@ -75,6 +75,40 @@ def cancel_booking(booking: Booking, *, now: datetime) -> list[Booking]:
     return capacity.release_booking(booking, now=now)
 
 
+def held_or_cancelled_with_event():
+    """A SQL condition on a booking joined with its event: the booking is confirmed or
+    waiting, or it was cancelled together with its event — so the people who had booked
+    still see the cancellation and its reason (my bookings, personal calendars)."""
+    return sa.or_(
+        Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]),
+        sa.and_(Event.status == EventStatus.CANCELLED, Booking.cancelled_at >= Event.cancelled_at),
+    )
+
+
+def active_count(event: Event) -> int:
+    """How many people hold a seat or place at ``event``, or wait for one (one query)."""
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(Booking).where(
+            Booking.quota_id == event.seat_quota_id,
+            Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]),
+        )
+    ).scalar_one()
+
+
+def held_at_cancellation(event: Event) -> list[Booking]:
+    """The seat or place bookings a cancelled event held when it was cancelled, in the
+    order they were made, with each person and child loaded (who to phone)."""
+    if not event.is_cancelled:
+        return []
+    return list(db.session.execute(
+        sa.select(Booking)
+        .join(Booking.event)
+        .where(Booking.quota_id == event.seat_quota_id, held_or_cancelled_with_event())
+        .options(joinedload(Booking.user), joinedload(Booking.child))
+        .order_by(Booking.created_at, Booking.id)
+    ).scalars())
+
+
 def bookings_by_event(user: User, event_ids: Iterable[int]) -> dict[int, Booking]:
     """The person's active seat bookings for themselves (not for a child) at the given
     events, keyed by event id."""
@@ -123,7 +157,7 @@ def bookings_of(
         if limit is not None:
             query = query.limit(limit)
     else:
-        query = query.where(ends >= now, Booking.status != BookingStatus.CANCELLED)
+        query = query.where(ends >= now, held_or_cancelled_with_event())
         query = query.order_by(Event.starts_at, Booking.id)
     return list(db.session.execute(query).unique().scalars())
 

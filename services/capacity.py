@@ -252,6 +252,33 @@ def set_capacity(quota_id: int, capacity: int, *, now: datetime) -> list[Booking
     return promoted
 
 
+def cancel_all(quota_ids: Iterable[int], *, now: datetime) -> list[Booking]:
+    """Cancel every confirmed and waiting booking in the quotas, because their event is
+    cancelled: the places are freed and nobody is promoted into them. The rows stay, so
+    who had booked is still on record. Quotas are locked in ascending id.
+
+    Returns the bookings cancelled, in the order they were made.
+    """
+    ids = sorted(set(quota_ids))
+    if not ids:
+        return []
+    for quota_id in ids:
+        lock_quota(quota_id)
+    bookings = list(db.session.execute(
+        sa.select(Booking)
+        .where(Booking.quota_id.in_(ids), Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]))
+        .order_by(Booking.created_at, Booking.id)
+    ).scalars())
+    for booking in bookings:
+        booking.status = BookingStatus.CANCELLED
+        booking.cancelled_at = now
+    db.session.flush()
+    db.session.execute(
+        sa.update(Quota).where(Quota.id.in_(ids)).values(taken=0).execution_options(synchronize_session="fetch")
+    )
+    return bookings
+
+
 def waitlist_position(booking: Booking) -> int | None:
     """The booking's place in its waiting list (1 = next in line), or None if not waiting."""
     if booking.status is not BookingStatus.WAITLISTED:

@@ -12,6 +12,16 @@ from flask_babel import lazy_gettext as _l
 from .dates import format_when
 
 
+class ClockTime:
+    """A parameter shown as the time of day only (e.g. the end of an event, ``11:00``)."""
+
+    def __init__(self, moment: datetime):
+        self.moment = moment
+
+    def __str__(self) -> str:
+        return format_when(self.moment, "time")
+
+
 class LinliError(Exception):
     """A request that the rules refuse; ``str(error)`` is the message to show."""
 
@@ -68,6 +78,46 @@ class CapacityBelowTaken(BookingError):
 
 class TermError(LinliError):
     """A lecture term that can't be created as described."""
+
+
+class EventError(LinliError):
+    """An event that can't be created, changed or cancelled as described."""
+
+
+class EventEndsBeforeStart(EventError):
+    message = _l("The event must end after it starts.")
+
+
+class EventInThePast(EventError):
+    message = _l("An event can't be moved or added into the past.")
+
+
+class EventAlreadyStarted(EventError):
+    message = _l("This event has already begun, so its time can't be changed any more.")
+
+
+class EventIsCancelled(EventError):
+    message = _l("This event has been cancelled, so it can't be changed.")
+
+
+class CancelReasonRequired(EventError):
+    message = _l("Please give a reason.")
+
+
+class VenueTaken(EventError):
+    message = _l("%(venue)s is already in use then: %(title)s (%(program)s), %(when)s–%(until)s. Please choose another time or place.")
+
+
+class VenueTakenOnDays(VenueTaken):
+    message = _l("%(venue)s is already in use then: %(title)s (%(program)s), %(when)s–%(until)s, and on %(more)s more of the days. Please choose another time or place.")
+
+
+class RoomSharingNotAllowed(EventError):
+    message = _l("Only an administrator can let two events share a room.")
+
+
+class HolidayError(LinliError):
+    """A change to the office's closed days the rules refuse."""
 
 
 class AccountError(LinliError):

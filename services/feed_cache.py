@@ -43,7 +43,7 @@ QUIET_TABLES = frozenset({
     "feed_versions", "quotas", "audit_entries", "attendance", "attendance_changes",
     "service_entries", "shift_outcomes", "calendar_tokens", "user_roles", "program_organizers",
     "youth_rules", "alembic_version", "notifications", "deliveries", "organizer_messages",
-    "logins", "throttle_counters", "password_reset_codes",
+    "logins", "throttle_counters", "password_reset_codes", "closed_days",
 })
 
 # Tables whose rows show in one person's feed only: table -> the column naming the person.

@@ -12,7 +12,7 @@ What makes subscribers' calendars right, and stay right:
   nothing about the event's id, the site or how many events there are (RFC 7986 §5.3);
 - nothing in the body depends on the clock except which events are in the window:
   DTSTAMP and LAST-MODIFIED are the event's ``updated_at`` and SEQUENCE is its
-  ``sequence`` (raised by every edit, see :func:`services.lectures.touch`), so unchanged
+  ``sequence`` (raised by every edit, see :func:`services.events.touch`), so unchanged
   data renders to byte-identical output and a strong ETag;
 - times are written in Asia/Shanghai with a matching VTIMEZONE, never floating;
 - a cancelled event stays for :data:`CANCELLED_KEPT` as STATUS:CANCELLED with 已取消 in
@@ -41,10 +41,11 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, joinedload
 
 from models import (
-    Booking, BookingStatus, CalendarToken, Event, EventStatus, Program, ProgramKind, ShiftRole, User, db,
+    Booking, CalendarToken, Event, EventStatus, Program, ProgramKind, ShiftRole, User, db,
 )
 
 from . import schedules
+from .booking import held_or_cancelled_with_event
 from .dates import LOCAL_TZ, to_local
 from .db import begin_write
 
@@ -208,6 +209,8 @@ def booking_entry(booking: Booking, *, role_name: str | None = None, show_childr
     event = booking.event
     notes = (booking.child.first_name,) if booking.child_id is not None else ()
     roles = (role_name,) if role_name else ()
+    if not booking.is_active:  # cancelled with its event: shown crossed out, like the event
+        return Entry(event=event, notes=notes, roles=roles, changed_at=booking.cancelled_at)
     if booking.is_waitlisted:
         return Entry(event=event, tentative=True, notes=notes, roles=roles, changed_at=booking.waitlisted_at)
     # A place that came off the waiting list changed STATUS: that is a new revision.
@@ -217,8 +220,9 @@ def booking_entry(booking: Booking, *, role_name: str | None = None, show_childr
 
 
 def booked_entries(user: User, window: Window) -> list[Entry]:
-    """The events the person holds an active booking for (with the role of each shift and
-    the child of each child's place), in one query."""
+    """The events the person holds an active booking for, or held one for when the event
+    was cancelled (with the role of each shift and the child of each child's place), in
+    one query."""
     rows = db.session.execute(
         sa.select(Booking, ShiftRole.name)
         .join(Booking.event)
@@ -226,7 +230,7 @@ def booked_entries(user: User, window: Window) -> list[Entry]:
         .outerjoin(ShiftRole, ShiftRole.quota_id == Booking.quota_id)
         .where(
             Booking.user_id == user.id,
-            Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]),
+            held_or_cancelled_with_event(),
             window.clause(),
         )
         .options(

@@ -1,179 +1,38 @@
-"""The Wednesday culture & history lectures (周三文史讲堂): terms, edits, cancellations and
-the listing residents browse."""
+"""The Wednesday culture & history lectures (周三文史讲堂): terms and the listing residents
+browse. A lecture is changed and cancelled like any event (services.events)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from models import (
-    Event, EventStatus, Program, ProgramKind, Quota, Role, Series, User, Venue, db, program_organizers,
-)
+from models import Event, Program, ProgramKind, Role, Series, User, WeeklySchedule, db, program_organizers
 
-from . import notifications
-from .capacity import set_capacity
-from .dates import local_datetime, to_local, weekly_days
-from .db import begin_write
-from .errors import TermError
-from .shifts import ensure_holders_free
+from . import schedules
+from .schedules import WeeklyPlan
 
 WEDNESDAY = 2
-MAX_TERM_DAYS = 366
 
 
-@dataclass(frozen=True)
-class TermPlan:
-    """What an organizer asks for when laying out a term of weekly lectures."""
+def create_term(program: Program, plan: WeeklyPlan, *, actor: User | None, now: datetime) -> WeeklySchedule:
+    """Lay out a term of lectures: one on each chosen weekday (Wednesday, usually) between
+    two days, titled "topic to be announced" unless the plan says otherwise, leaving out
+    the community's days off and weeks that already have a lecture at that time.
 
-    first_day: date
-    last_day: date
-    start_time: time
-    duration_minutes: int
-    capacity: int
-    booking_cutoff_minutes: int
-    venue: Venue | None = None
-    series: Series | None = None
-    title: str = ""
-    speaker: str = ""
-    skip_days: frozenset[date] = frozenset()
-    weekday: int = WEDNESDAY
-
-
-def term_days(plan: TermPlan) -> list[date]:
-    """The days of the term: every ``plan.weekday`` from first to last day, less skipped days."""
-    return weekly_days(plan.first_day, plan.last_day, [plan.weekday], plan.skip_days)
-
-
-def new_event(
-    program: Program, *, title: str, starts_at: datetime, ends_at: datetime, capacity: int,
-    booking_cutoff: timedelta, venue: Venue | None = None, series: Series | None = None,
-    speaker: str = "", summary: str = "", now: datetime,
-) -> Event:
-    """Add one event with its own seat quota to the session (not flushed)."""
-    event = Event(
-        program=program, series=series, venue=venue, title=title, speaker=speaker,
-        summary=summary, starts_at=starts_at, ends_at=ends_at,
-        booking_closes_at=starts_at - booking_cutoff, seats=Quota(capacity=capacity, taken=0),
-        created_at=now, updated_at=now,
-    )
-    db.session.add(event)
-    return event
-
-
-def create_term(program: Program, plan: TermPlan, *, now: datetime) -> list[Event]:
-    """Generate one lecture for each week of the term, leaving out skipped days and days
-    that already have a lecture at that time.
-
-    :raises TermError: when the dates make no sense or leave no lecture to create.
+    :raises ScheduleError: when the dates make no sense or leave no lecture to create.
+    :raises VenueTaken: when the room is taken on any of the days.
     """
-    begin_write()
-    if plan.last_day < plan.first_day:
-        raise TermError(_l("The last day must not be before the first day."))
-    if (plan.last_day - plan.first_day).days > MAX_TERM_DAYS:
-        raise TermError(_l("A term can be at most one year long."))
-    if plan.first_day < to_local(now).date():
-        raise TermError(_l("A term can't start in the past."))
-    days = term_days(plan)
-    if not days:
-        raise TermError(_l("There is no Wednesday left in this term after the skipped days."))
-
-    starts = [local_datetime(day, plan.start_time) for day in days]
-    taken = set(
-        db.session.execute(
-            sa.select(Event.starts_at).where(
-                Event.program_id == program.id, Event.starts_at.in_(starts)
-            )
-        ).scalars()
-    )
-    duration = timedelta(minutes=plan.duration_minutes)
-    cutoff = timedelta(minutes=plan.booking_cutoff_minutes)
-    title = plan.title or str(_l("Topic to be announced"))
-    created = [
-        new_event(
-            program, title=title, starts_at=start, ends_at=start + duration,
-            capacity=plan.capacity, booking_cutoff=cutoff, venue=plan.venue,
-            series=plan.series, speaker=plan.speaker, now=now,
-        )
-        for start in starts
-        if start not in taken
-    ]
-    if not created:
-        raise TermError(_l("Every week of this term already has a lecture."))
-    if program.booking_opens_days_before:  # the program's default booking window
-        for event in created:
-            event.booking_opens_at = event.starts_at - timedelta(days=program.booking_opens_days_before)
-    db.session.flush()
-    return created
+    plan = replace(plan, event_title=plan.event_title or str(_l("Topic to be announced")))
+    return schedules.create_schedule(program, plan, actor=actor, now=now)
 
 
-@dataclass(frozen=True)
-class LectureChanges:
-    """The editable details of one lecture."""
-
-    title: str
-    speaker: str
-    summary: str
-    series: Series | None
-    venue: Venue | None
-    starts_at: datetime
-    ends_at: datetime
-    capacity: int
-    booking_cutoff_minutes: int
-
-
-def update_lecture(event: Event, changes: LectureChanges, *, now: datetime) -> list:
-    """Apply an organizer's edits; a larger capacity promotes waiting people in order.
-
-    Returns the bookings promoted from the waiting list.
-
-    :raises CapacityBelowTaken: when the new capacity is below the seats already booked.
-    :raises TermError: when the lecture would end before it starts.
-    :raises ShiftsOverlapAfterMove: when a volunteer holding a role at the lecture has
-        another shift at the new time.
-    """
-    begin_write()
-    if changes.ends_at <= changes.starts_at:
-        raise TermError(_l("The lecture must end after it starts."))
-    ensure_holders_free(event, changes.starts_at, changes.ends_at)
-    before = notifications.where_and_when(event)
-    promoted = []
-    if changes.capacity != event.seats.capacity:
-        promoted = set_capacity(event.seat_quota_id, changes.capacity, now=now)
-    event.title = changes.title
-    event.speaker = changes.speaker
-    event.summary = changes.summary
-    event.series = changes.series
-    event.venue = changes.venue
-    event.starts_at = changes.starts_at
-    event.ends_at = changes.ends_at
-    event.booking_closes_at = changes.starts_at - timedelta(minutes=changes.booking_cutoff_minutes)
-    touch(event, now)
-    db.session.flush()
-    notifications.event_moved(event, before, now=now)
-    return promoted
-
-
-def cancel_lecture(event: Event, reason: str, *, now: datetime) -> None:
-    """Cancel one lecture (or any event: every kind cancels through here) with a reason its
-    bookers will see and are told; bookings stay on record."""
-    begin_write()
-    if event.is_cancelled:
-        return
-    event.status = EventStatus.CANCELLED
-    event.cancel_reason = reason
-    event.cancelled_at = now
-    touch(event, now)
-    db.session.flush()
-    notifications.event_cancelled(event, now=now)
-
-
-def touch(event: Event, now: datetime) -> None:
-    """Record a change subscribers should see: raise the sequence, stamp the time."""
-    event.sequence = (event.sequence or 0) + 1
-    event.updated_at = now
+def terms_of(program_ids, *, now: datetime) -> list[WeeklySchedule]:
+    """The lecture terms of the given programs that haven't ended or ended within the past
+    year (to copy from), latest first."""
+    return schedules.recent_schedules(program_ids, now=now)
 
 
 def lecture_programs(*, organized_by: User | None = None) -> list[Program]:

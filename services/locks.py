@@ -1,12 +1,15 @@
-"""Row locks that serialise work on one person or one event.
+"""Row locks that serialise work on one venue, one event or one person.
 
 On PostgreSQL these are ``SELECT … FOR UPDATE`` on the row, held to the end of the
 transaction. On SQLite the write transaction (``BEGIN IMMEDIATE``) already holds the
 database's only write lock, so ``FOR UPDATE`` is left out and the calls cost one read.
 
-Lock order, to keep PostgreSQL free of deadlocks: an event first, then people in
-ascending id, then quotas (:func:`services.capacity.lock_quota`). Nothing takes a
-person's lock and then waits for an event's.
+Lock order, to keep PostgreSQL free of deadlocks: a venue first (venues in ascending id),
+then events in ascending id, then people in ascending id, then quotas
+(:func:`services.capacity.lock_quota`). Nothing takes a person's lock and then waits for
+an event's, and nothing takes an event's lock and then waits for a venue's: the venue
+lock is what makes "no two events overlap in one room" hold when two organizers add or
+move events at the same moment (services.venues).
 
 The locks are ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: they queue writers of the same
 row as strongly, but let a transaction insert a row that *refers* to the locked one (its
@@ -21,7 +24,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from models import Event, User, db
+from models import Event, User, Venue, db
 
 from .db import begin_write
 
@@ -42,3 +45,16 @@ def lock_event(event_id: int) -> None:
     """Lock an event's row, so its time can't change while shifts at it are being taken."""
     begin_write()
     db.session.execute(sa.select(Event.id).where(Event.id == event_id).with_for_update(key_share=True))
+
+
+def lock_venue(venue_id: int) -> None:
+    """Lock a venue's row, so what happens there can change one writer at a time."""
+    begin_write()
+    db.session.execute(sa.select(Venue.id).where(Venue.id == venue_id).with_for_update(key_share=True))
+
+
+def lock_events(event_ids: Iterable[int]) -> None:
+    """Lock several events' rows, in ascending id (the order every writer uses)."""
+    begin_write()
+    for event_id in sorted(set(event_ids)):
+        db.session.execute(sa.select(Event.id).where(Event.id == event_id).with_for_update(key_share=True))

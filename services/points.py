@@ -107,10 +107,10 @@ def record_outcome(booking: Booking, status: OutcomeStatus, organizer: User, *, 
     lock_person(booking.user_id)
     db.session.refresh(booking)
     event = booking.event
+    if event.is_cancelled:  # its shifts were cancelled with it
+        raise EventCancelled()
     if booking.status is not BookingStatus.CONFIRMED:
         raise NotAShift()
-    if event.is_cancelled:
-        raise EventCancelled()
     if now < event.starts_at:
         raise OutcomeTooEarly()
     reason = reason.strip()

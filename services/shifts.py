@@ -34,6 +34,7 @@ from models import (
 from models.shift import DEFAULT_WITHDRAW_CUTOFF_MINUTES
 
 from . import capacity, notifications
+from .booking import held_or_cancelled_with_event
 from .db import begin_write
 from .errors import (
     CapacityBelowTaken, EventCancelled, EventFull, EventStarted, NotAMember, NotAVolunteer,
@@ -391,7 +392,7 @@ def shifts_of(user: User, *, now: datetime, past: bool = False, limit: int | Non
     else:
         query = query.where(
             Event.ends_at >= now,
-            sa.or_(Booking.status.in_(ACTIVE), ShiftOutcome.status == OutcomeStatus.RELEASED),
+            sa.or_(held_or_cancelled_with_event(), ShiftOutcome.status == OutcomeStatus.RELEASED),
         ).order_by(Event.starts_at, Booking.id)
     if limit is not None:
         query = query.limit(limit)

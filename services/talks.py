@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from models import Event, Program, ProgramKind, Series, ShiftRole, Venue, db
+from models import Event, Program, ProgramKind, Series, ShiftRole, User, Venue, db
 
-from . import lectures, notifications, shifts
+from . import events as event_service
+from . import shifts
 from .db import begin_write
-from .errors import TalkError
 from .shifts import RoleSpec
 
 
@@ -42,13 +41,7 @@ class TalkDetails:
     ends_at: datetime
     summary: str = ""
     new_place: str = ""
-
-
-def _check_times(details: TalkDetails, now: datetime) -> None:
-    if details.ends_at <= details.starts_at:
-        raise TalkError(_l("The talk must end after it starts."))
-    if details.starts_at < now:
-        raise TalkError(_l("A talk can't start in the past."))
+    share_room: bool = False
 
 
 def _place(details: TalkDetails) -> Venue | None:
@@ -69,49 +62,42 @@ def _place(details: TalkDetails) -> Venue | None:
     return venue
 
 
-def create_talk(program: Program, details: TalkDetails, roles: list[RoleSpec], *, now: datetime) -> Event:
+def _changes(details: TalkDetails, venue: Venue | None) -> event_service.EventChanges:
+    # Talks are open to everyone without booking: no seats, and "booking" closes at the start.
+    return event_service.EventChanges(
+        title=details.title, series=details.theme, venue=venue, summary=details.summary,
+        starts_at=details.starts_at, ends_at=details.ends_at, capacity=0, booking_cutoff_minutes=0,
+        share_room=details.share_room,
+    )
+
+
+def create_talk(program: Program, details: TalkDetails, roles: list[RoleSpec], *, actor: User | None,
+                now: datetime) -> Event:
     """Create a talk with its roles (those with at least one slot).
 
-    :raises TalkError: when it ends before it starts or starts in the past.
+    :raises EventEndsBeforeStart, EventInThePast: when the times make no sense.
+    :raises VenueTaken: when the place is taken then.
     :raises RoleNameTaken: when two roles share a name.
     """
     begin_write()
-    _check_times(details, now)
-    event = lectures.new_event(
-        program, title=details.title, starts_at=details.starts_at, ends_at=details.ends_at, capacity=0,
-        booking_cutoff=timedelta(0), venue=_place(details), series=details.theme, summary=details.summary,
-        now=now,
-    )
-    db.session.flush()
+    event = event_service.add_event(program, _changes(details, _place(details)), actor=actor, now=now)
     for spec in roles:
         if spec.slots > 0:
             shifts.add_role(event, spec, now=now)
     return event
 
 
-def update_talk(event: Event, details: TalkDetails, *, now: datetime) -> None:
-    """Change a talk's details; a new time must not make any holder's shifts overlap.
+def update_talk(event: Event, details: TalkDetails, *, actor: User | None, now: datetime) -> event_service.EventEdit:
+    """Change a talk's details through the one edit path (services.events), with a typed
+    place added to the list first.
 
-    :raises TalkError: when it ends before it starts or would move into the past.
+    :raises EventEndsBeforeStart, EventInThePast, EventAlreadyStarted: when the times make no sense.
+    :raises VenueTaken: when the new time or place is taken.
     :raises ShiftsOverlapAfterMove: naming holders who have another shift at the new time.
     """
     begin_write()
-    if details.ends_at <= details.starts_at:
-        raise TalkError(_l("The talk must end after it starts."))
-    if details.starts_at != event.starts_at and details.starts_at < now:
-        raise TalkError(_l("A talk can't start in the past."))
-    shifts.ensure_holders_free(event, details.starts_at, details.ends_at)
-    before = notifications.where_and_when(event)
-    event.title = details.title
-    event.series = details.theme
-    event.venue = _place(details)
-    event.summary = details.summary
-    event.starts_at = details.starts_at
-    event.ends_at = details.ends_at
-    event.booking_closes_at = details.starts_at
-    lectures.touch(event, now)
-    db.session.flush()
-    notifications.event_moved(event, before, now=now)
+    changes = _changes(details, _place(details))
+    return event_service.edit_event(event, changes, actor=actor, now=now)
 
 
 def is_talk(event: Event) -> bool:

@@ -11,10 +11,9 @@ docs/ARCHITECTURE.md, "Troupes".
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 
@@ -30,9 +29,9 @@ from .feeds import Entry, Window
 from .accounts import find_by_phone
 from .db import begin_write
 from .errors import (
-    ApplicationDecided, LeaderNotFound, MemberLimitBelowMembers, NotBookable, ScheduleError,
+    ApplicationDecided, LeaderNotFound, MemberLimitBelowMembers, NotBookable,
 )
-from .lectures import cancel_lecture, new_event
+from .events import EventChanges, add_event
 
 ACTIVE = (TroupeMembershipStatus.APPLIED, TroupeMembershipStatus.MEMBER, TroupeMembershipStatus.WAITLISTED)
 
@@ -538,13 +537,15 @@ def set_leader(program: Program, phone: str | None) -> User | None:
 # --- rehearsals and performances ----------------------------------------------------
 
 
-def add_rehearsals(program: Program, plan: schedules.WeeklyPlan, *, now: datetime) -> WeeklySchedule:
+def add_rehearsals(program: Program, plan: schedules.WeeklyPlan, *, actor: User | None,
+                   now: datetime) -> WeeklySchedule:
     """Lay out a rehearsal schedule: one rehearsal per chosen weekday between two days.
     Rehearsals are for members, so they have no seats to book.
 
     :raises ScheduleError: when the days or times make no sense.
+    :raises VenueTaken: when the place is taken on any of the days.
     """
-    return schedules.create_schedule(program, replace(plan, capacity=0), now=now)
+    return schedules.create_schedule(program, replace(plan, capacity=0), actor=actor, now=now)
 
 
 @dataclass(frozen=True)
@@ -558,25 +559,20 @@ class PerformancePlan:
     capacity: int
     booking_cutoff_minutes: int
     venue: Venue | None = None
+    share_room: bool = False
 
 
-def add_performance(program: Program, plan: PerformancePlan, *, now: datetime) -> Event:
+def add_performance(program: Program, plan: PerformancePlan, *, actor: User | None, now: datetime) -> Event:
     """Add a performance of the troupe with its own seats.
 
-    :raises ScheduleError: when it would end before it starts or start in the past.
+    :raises EventEndsBeforeStart, EventInThePast: when the times make no sense.
+    :raises VenueTaken: when the place is taken then.
     """
-    begin_write()
-    if plan.ends_at <= plan.starts_at:
-        raise ScheduleError(_l("The end time must be after the start time."))
-    if plan.starts_at <= now:
-        raise ScheduleError(_l("The performance can't start in the past."))
-    event = new_event(
-        program, title=plan.title, summary=plan.summary, starts_at=plan.starts_at,
-        ends_at=plan.ends_at, capacity=plan.capacity, venue=plan.venue,
-        booking_cutoff=timedelta(minutes=plan.booking_cutoff_minutes), now=now,
-    )
-    db.session.flush()
-    return event
+    return add_event(program, EventChanges(
+        title=plan.title, summary=plan.summary, starts_at=plan.starts_at, ends_at=plan.ends_at,
+        venue=plan.venue, capacity=plan.capacity, booking_cutoff_minutes=plan.booking_cutoff_minutes,
+        share_room=plan.share_room,
+    ), actor=actor, now=now)
 
 
 def book_performance(event: Event, user: User, *, now: datetime, waitlist: bool = False) -> Booking:
@@ -589,8 +585,3 @@ def book_performance(event: Event, user: User, *, now: datetime, waitlist: bool 
     if is_rehearsal(event):
         raise NotBookable()
     return booking_service.book_seat(event, user, now=now, waitlist=waitlist)
-
-
-def cancel_event(event: Event, reason: str, *, now: datetime) -> None:
-    """Cancel one rehearsal or performance with a reason members and bookers will see."""
-    cancel_lecture(event, reason, now=now)

@@ -24,7 +24,6 @@ from .errors import (
     ChildNotFound, ChildTooOld, ChildTooYoung, EventFull, TermClassFull, TermClassRefused,
     TermClassWaiting, TermOver, YouthError,
 )
-from .lectures import cancel_lecture
 
 ACTIVE = (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
 
@@ -376,19 +375,21 @@ def class_list(event: Event) -> ClassList:
     )
 
 
-def create_term(program: Program, plan: schedules.WeeklyPlan, *, now: datetime) -> WeeklySchedule:
+def create_term(program: Program, plan: schedules.WeeklyPlan, *, actor: User | None,
+                now: datetime) -> WeeklySchedule:
     """Lay out a term of weekly classes, each with ``plan.capacity`` places and numbered
     in its title ("寒假学期 · 第 3 课").
 
     :raises ScheduleError: when the days or times make no sense.
+    :raises VenueTaken: when the room is taken on any of the days.
     """
-    term = schedules.create_schedule(program, plan, now=now)
+    term = schedules.create_schedule(program, plan, actor=actor, now=now)
     for number, event in enumerate(term.events, start=1):
-        event.title = str(_l("%(term)s · class %(number)s", term=plan.title[:100], number=number))
+        event.title = class_title(plan.title, number)
     db.session.flush()
     return term
 
 
-def cancel_class(event: Event, reason: str, *, now: datetime) -> None:
-    """Cancel one class with a reason the parents will see; bookings stay on record."""
-    cancel_lecture(event, reason, now=now)
+def class_title(term_title: str, number: int) -> str:
+    """The title of a term's class: "寒假学期 · 第 3 课"."""
+    return str(_l("%(term)s · class %(number)s", term=term_title[:100], number=number))

@@ -26,8 +26,9 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from models import Membership, MembershipStatus, Program, ProgramKind, Role, Series, ShiftRole, User, Venue, db
-from services import lectures, shifts
-from services.dates import now_utc
+from services import events as event_service
+from services import shifts
+from services.dates import LOCAL_TZ, now_utc
 
 
 def _worker_database(url: str | None) -> str | None:
@@ -180,6 +181,23 @@ def cached_password_hashes(monkeypatch):
     """Make ``User.set_password`` reuse :func:`password_hash` (for tests that seed the demo)."""
     monkeypatch.setattr(User, "set_password", lambda user, password, method=None: setattr(
         user, "password_hash", password_hash(password)))
+# A Monday morning with no public holiday, make-up working day or unknown year in the eight
+# weeks after it: schedules laid out from here have every day they ask for.
+QUIET_WEEKS = datetime(2026, 11, 2, 9, 0, tzinfo=LOCAL_TZ)
+
+
+def every_day(first, last) -> frozenset:
+    """Every day from ``first`` to ``last``: a weekly plan holding them all, for tests that
+    lay out a schedule from today but aren't about holidays (today may be one)."""
+    return frozenset(first + timedelta(days=n) for n in range((last - first).days + 1))
+
+
+@pytest.fixture
+def quiet_weeks(time_machine):
+    """Move the clock to :data:`QUIET_WEEKS` (ticking on) and return that moment, for tests
+    that lay out schedules: holidays are date-bound, so such a test can't use today."""
+    time_machine.move_to(QUIET_WEEKS, tick=True)
+    return now_utc()
 
 
 def make_user(name: str = "张桂芳", *, phone: str | None = None, roles=(Role.RESIDENT,),
@@ -219,7 +237,7 @@ def make_event(program: Program | None = None, *, capacity: int = 5, starts_in=t
     now = now or now_utc()
     program = program or make_program()
     start = (now + starts_in).replace(microsecond=0)
-    event = lectures.new_event(
+    event = event_service.new_event(
         program, title=title, starts_at=start, ends_at=start + length, capacity=capacity,
         booking_cutoff=cutoff, series=series, now=now,
     )

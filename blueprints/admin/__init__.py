@@ -3,3 +3,4 @@ area registers its routes on ``bp`` and is imported here."""
 from .routes import bp  # noqa: F401
 from . import notifications  # noqa: F401,E402  (registers its pages on bp)
 from . import audit, people, programs, venues  # noqa: F401,E402  (they add their routes to bp)
+from . import holidays  # noqa: F401,E402  (registers /admin/holidays on bp)

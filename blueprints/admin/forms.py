@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    BooleanField, DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from models.youth import OLDEST_AGE
 from services.accounts import is_valid_phone, normalize_phone
@@ -245,3 +247,22 @@ class TrailFilterForm(FlaskForm):
     program = SelectField(_l("Program"), validate_choice=False)
     since = DateField(_l("From"), validators=[Optional(), sane_date])
     until = DateField(_l("To"), validators=[Optional(), sane_date])
+
+
+class ClosedDaysForm(FlaskForm):
+    """Days the community office closes: one day, or several in a row, and why."""
+
+    first_day = DateField(_l("First closed day"), validators=[InputRequired(_l("Please choose a date.")), sane_date])
+    last_day = DateField(
+        _l("Last closed day (optional)"), description=_l("Leave empty for a single day."),
+        validators=[Optional(), sane_date],
+    )
+    name = StringField(
+        _l("Why the office is closed"), filters=[clean_text], description=_l("E.g. 文化中心年度检修"),
+        validators=[DataRequired(_l("Please say why the office is closed.")), Length(max=80, message=_l("At most 80 characters."))],
+        render_kw={"maxlength": 80},
+    )
+
+    def validate_last_day(self, field):
+        if self.first_day.data and field.data and field.data < self.first_day.data:
+            raise ValidationError(_l("The last day must not be before the first day."))

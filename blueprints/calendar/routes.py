@@ -72,7 +72,7 @@ def _cached(key: tuple, scopes: list[str], build) -> feeds.Feed:
     cache = current_app.extensions.setdefault("linli_feed_cache", feed_cache.FeedCache())
     now = now_utc()
     # Everything a feed's bytes depend on besides the data: where links point, the language.
-    key = (*key, absolute_url("calendar.all_events"), uid_domain(), _language())
+    key = (*key, absolute_url("calendar.all_events"), _language())
     versions = feed_cache.versions(scopes)
     feed = cache.get(key, versions, now=now)
     if feed is None:

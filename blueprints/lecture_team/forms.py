@@ -16,6 +16,7 @@ from models import PointsRule
 from services.shifts import DEFAULT_ROLES
 
 from ..common import clean_text
+from ..event_forms import share_room_field
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
@@ -205,6 +206,7 @@ class TalkForm(FlaskForm):
         _l("What the talk is about"), filters=[clean_text],
         validators=[Length(max=2000, message=_l("At most 2000 characters."))],
     )
+    share_room = share_room_field()
 
     def validate_new_place(self, field):
         if not field.data and not self.venue_id.data:

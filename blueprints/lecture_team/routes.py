@@ -10,14 +10,14 @@ from flask_login import current_user, login_required
 from models import (
     Event, OutcomeStatus, PointsRule, Program, ProgramKind, Role, Series, ShiftRole, User, Venue, db,
 )
-from services import capacity, lectures, membership, points, shifts, talks
+from services import capacity, membership, points, shifts, talks
 from services.dates import local_datetime, now_utc, to_local
-from services.errors import (
-    LinliError, NotEnoughPoints, ReasonRequired, RoleNameTaken, ShiftsOverlapAfterMove, SlotsBelowTaken,
-    TalkError,
-)
+from services.errors import LinliError, NotEnoughPoints, ReasonRequired, RoleNameTaken, SlotsBelowTaken
+from services.venues import can_share_rooms
 
+from .. import event_pages
 from ..common import ConfirmForm, flash_error, page_arg, redirect_next, require_organizer_of, role_required
+from ..event_forms import show_error
 from ..weekly_forms import fill_venue_choices, series_choices
 from .forms import (
     AdjustForm, ApplyForm, CancelTalkForm, DeclineForm, NewTalkForm, OutcomeForm, RedeemForm, ReleaseForm,
@@ -456,7 +456,13 @@ def _talk_details(form: TalkForm, team: Program) -> talks.TalkDetails:
         venue=venue, new_place=form.new_place.data or "", summary=form.summary.data or "",
         starts_at=local_datetime(form.day.data, form.start_time.data),
         ends_at=local_datetime(form.day.data, form.end_time.data),
+        share_room=can_share_rooms(current_user) and bool(form.share_room.data),
     )
+
+
+def _show_talk_error(form: TalkForm, error: LinliError) -> None:
+    if not show_error(form, error):
+        form.day.errors = [*form.day.errors, str(error)]
 
 
 @bp.route("/talks/new", methods=["GET", "POST"])
@@ -475,15 +481,16 @@ def new_talk():
             for line in form.roles if line.form.name.data and (line.form.slots.data or 0) > 0
         ]
         try:
-            event = talks.create_talk(team, _talk_details(form, team), specs, now=now_utc())
-        except TalkError as error:
+            event = talks.create_talk(team, _talk_details(form, team), specs, actor=current_user, now=now_utc())
+        except LinliError as error:
             db.session.rollback()
-            form.day.errors.append(str(error))
+            _show_talk_error(form, error)
         else:
             db.session.commit()
             flash(_("The talk is created. Members can now sign up for its roles."), "success")
             return redirect(url_for(".event", event_id=event.id))
-    return render_template("lecture_team/talk_form.html", form=form, team=team, event=None)
+    return render_template("lecture_team/talk_form.html", form=form, team=team, event=None,
+                           may_share=can_share_rooms(current_user))
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
@@ -502,18 +509,18 @@ def edit_talk(event_id: int):
         form.end_time.data = to_local(event.ends_at).time()
     if form.validate_on_submit():
         try:
-            talks.update_talk(event, _talk_details(form, event.program), now=now_utc())
-        except ShiftsOverlapAfterMove as error:
+            edit = talks.update_talk(event, _talk_details(form, event.program), actor=current_user, now=now_utc())
+        except LinliError as error:
             db.session.rollback()
-            form.start_time.errors.append(str(error))
-        except TalkError as error:
-            db.session.rollback()
-            form.day.errors.append(str(error))
+            _show_talk_error(form, error)
         else:
             db.session.commit()
             flash(_("The talk is saved."), "success")
+            if edit.shared_with:
+                flash(_("It shares the room with: %(events)s.", events="、".join(e.title for e in edit.shared_with)), "info")
             return redirect(url_for(".event", event_id=event.id))
-    return render_template("lecture_team/talk_form.html", form=form, team=event.program, event=event)
+    return render_template("lecture_team/talk_form.html", form=form, team=event.program, event=event,
+                           may_share=can_share_rooms(current_user))
 
 
 @bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
@@ -522,13 +529,10 @@ def cancel_talk(event_id: int):
     """Cancel a talk with a reason its volunteers will see."""
     event = talk_or_404(event_id)
     require_organizer_of(event.program)
-    form = CancelTalkForm()
-    if form.validate_on_submit():
-        lectures.cancel_lecture(event, form.reason.data, now=now_utc())
-        db.session.commit()
-        flash(_("The talk is cancelled. Its volunteers will see the reason."), "info")
-        return redirect(url_for(".event", event_id=event.id))
-    return render_template("lecture_team/cancel.html", form=form, event=event)
+    return event_pages.cancel_event_page(
+        event, CancelTalkForm(), template="lecture_team/cancel.html", done_url=url_for(".event", event_id=event.id),
+        done=_("The talk is cancelled. Its volunteers will see the reason."),
+    )
 
 
 # --- organizers: roles at any event ----------------------------------------------------------------

@@ -4,21 +4,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from models import Booking, BookingStatus, Event, Program, ProgramKind, Role, Series, Venue, db
+from models import Booking, BookingStatus, Event, Program, ProgramKind, Role, Series, WeeklySchedule, db
 from services import booking as booking_service
-from services import capacity, lectures
+from services import capacity, lectures, schedules
 from services import programs as program_service
-from services.dates import local_datetime, now_utc, to_local
-from services.errors import LinliError, ShiftsOverlapAfterMove
+from services.dates import now_utc, to_local
 
-from ..common import (
-    BookForm, ConfirmForm, book_seat_and_redirect, flash_error, page_arg, require_organizer_of, role_required,
-)
+from .. import event_pages
+from ..common import BookForm, ConfirmForm, book_seat_and_redirect, page_arg, require_organizer_of, role_required
 from ..weekly_forms import fill_venue_choices, series_choices
 from .forms import CancelLectureForm, LectureForm, TermForm
 
@@ -103,96 +101,73 @@ def manage():
     return render_template(
         "lectures/manage.html", programs=programs, events=events, now=now,
         waiting=capacity.waiting_counts(e.seat_quota_id for e in events),
+        terms=lectures.terms_of([p.id for p in programs], now=now), today=to_local(now).date(),
         others=[p for p in program_service.programs_run_by(current_user) if p.kind is not ProgramKind.LECTURE_SERIES],
     )
 
 
-def _fill_choices(form, program: Program, event: Event | None = None) -> None:
-    """Venues in use and current series, keeping the event's own even if retired."""
-    fill_venue_choices(form.venue_id, keep_id=event.venue_id if event else None)
+def _fill_series(form, program: Program, event: Event | None = None) -> None:
+    """The program's current series, keeping the event's own even if retired."""
     form.series_id.choices = series_choices(program, keep_id=event.series_id if event else None)
 
 
-def _chosen(model, form_field, program: Program | None = None):
-    if not form_field.data:
-        return None
-    obj = db.session.get(model, form_field.data)
-    if obj is None or (program is not None and getattr(obj, "program_id", program.id) != program.id):
-        return None
-    return obj
+def _chosen_series(form, program: Program) -> Series | None:
+    series = db.session.get(Series, form.series_id.data) if form.series_id.data else None
+    return series if series is not None and series.program_id == program.id else None
+
+
+def get_term_or_404(term_id: int) -> WeeklySchedule:
+    """Load a lecture term (a weekly schedule of a lecture-series program), or answer 404."""
+    term = schedules.get_schedule(term_id)
+    if term is None or term.program.kind is not ProgramKind.LECTURE_SERIES:
+        abort(404)
+    return term
 
 
 @bp.route("/programs/<slug>/term", methods=["GET", "POST"])
 @role_required(Role.ORGANIZER)
 def new_term(slug: str):
-    """Lay out a term: one lecture every Wednesday between two days."""
+    """Lay out a term: one lecture a week between two days, holidays left out (or a copy
+    of an earlier term's layout, with ``?copy=<term id>``)."""
     program = get_program_or_404(slug)
     require_organizer_of(program)
     form = TermForm()
-    _fill_choices(form, program)
-    if request.method == "GET":
-        form.booking_cutoff_minutes.data = program.booking_closes_minutes_before
-    if form.validate_on_submit():
-        plan = lectures.TermPlan(
-            first_day=form.first_day.data, last_day=form.last_day.data,
-            start_time=form.start_time.data, duration_minutes=form.duration_minutes.data,
-            capacity=form.capacity.data, booking_cutoff_minutes=form.booking_cutoff_minutes.data,
-            venue=_chosen(Venue, form.venue_id), series=_chosen(Series, form.series_id, program),
-            title=form.title.data or "", speaker=form.speaker.data or "",
-            skip_days=getattr(form, "parsed_skip_days", frozenset()),
-        )
-        try:
-            created = lectures.create_term(program, plan, now=now_utc())
-        except LinliError as error:
-            db.session.rollback()
-            flash_error(error)
-        else:
-            db.session.commit()
-            flash(_("%(count)s lectures were added. You can now give each one its title and speaker.", count=len(created)), "success")
-            return redirect(url_for(".manage"))
-    return render_template("lectures/term.html", form=form, program=program)
+    _fill_series(form, program)
+    return event_pages.layout_page(
+        program, form, create=lectures.create_term, template="lectures/term.html",
+        done_url=url_for(".manage"), copies_series=True,
+        created=lambda count: _("%(count)s lectures were added. You can now give each one its title and speaker.", count=count),
+        extra=lambda form: {"series_pattern": (_chosen_series(form, program),) if form.series_id.data else (),
+                            "speaker": form.speaker.data or "", "event_title": form.lecture_title.data or ""},
+    )
+
+
+@bp.route("/terms/<int:term_id>/cancel", methods=["GET", "POST"])
+@role_required(Role.ORGANIZER)
+def cancel_term(term_id: int):
+    """Cancel every lecture of a term that hasn't taken place, with one reason."""
+    term = get_term_or_404(term_id)
+    require_organizer_of(term.program)
+    return event_pages.cancel_schedule_page(term, template="lectures/term_cancel.html", done_url=url_for(".manage"))
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
 @role_required(Role.ORGANIZER)
 def edit(event_id: int):
-    """Edit one lecture; a larger capacity moves waiting people up."""
+    """Edit one lecture; its bookings stay, a larger capacity moves waiting people up."""
     event = get_lecture_or_404(event_id)
     require_organizer_of(event.program)
-    form = LectureForm(obj=event)
-    _fill_choices(form, event.program, event)
+    form = LectureForm()
+    _fill_series(form, event.program, event)
+    fill_venue_choices(form.venue_id, keep_id=event.venue_id)
     if request.method == "GET":
-        local_start = to_local(event.starts_at)
-        form.day.data = local_start.date()
-        form.start_time.data = local_start.time()
-        form.end_time.data = to_local(event.ends_at).time()
-        form.capacity.data = event.seats.capacity
-        form.venue_id.data = event.venue_id or 0
+        form.speaker.data = event.speaker
         form.series_id.data = event.series_id or 0
-        form.booking_cutoff_minutes.data = int((event.starts_at - event.booking_closes_at).total_seconds() // 60)
-    if form.validate_on_submit():
-        changes = lectures.LectureChanges(
-            title=form.title.data, speaker=form.speaker.data or "", summary=form.summary.data or "",
-            series=_chosen(Series, form.series_id, event.program), venue=_chosen(Venue, form.venue_id),
-            starts_at=local_datetime(form.day.data, form.start_time.data),
-            ends_at=local_datetime(form.day.data, form.end_time.data),
-            capacity=form.capacity.data, booking_cutoff_minutes=form.booking_cutoff_minutes.data,
-        )
-        try:
-            promoted = lectures.update_lecture(event, changes, now=now_utc())
-        except ShiftsOverlapAfterMove as error:
-            db.session.rollback()
-            form.start_time.errors.append(str(error))
-        except LinliError as error:
-            db.session.rollback()
-            form.capacity.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("The lecture is saved."), "success")
-            if promoted:
-                flash(_("%(count)s people moved up from the waiting list.", count=len(promoted)), "info")
-            return redirect(url_for(".detail", event_id=event.id))
-    return render_template("lectures/edit.html", form=form, event=event)
+    return event_pages.edit_event_page(
+        event, form, template="lectures/edit.html", done_url=url_for(".detail", event_id=event.id),
+        saved=_("The lecture is saved."),
+        extra=lambda form: {"speaker": form.speaker.data or "", "series": _chosen_series(form, event.program)},
+    )
 
 
 @bp.route("/<int:event_id>/cancel", methods=["GET", "POST"])
@@ -201,13 +176,10 @@ def cancel(event_id: int):
     """Cancel one lecture with a reason that its bookers will see."""
     event = get_lecture_or_404(event_id)
     require_organizer_of(event.program)
-    form = CancelLectureForm()
-    if form.validate_on_submit():
-        lectures.cancel_lecture(event, form.reason.data, now=now_utc())
-        db.session.commit()
-        flash(_("The lecture is cancelled. People who booked will see the reason."), "info")
-        return redirect(url_for(".manage"))
-    return render_template("lectures/cancel.html", form=form, event=event)
+    return event_pages.cancel_event_page(
+        event, CancelLectureForm(), template="lectures/cancel.html", done_url=url_for(".manage"),
+        done=_("The lecture is cancelled. People who booked will see the reason."),
+    )
 
 
 @bp.route("/<int:event_id>/bookings")
@@ -224,4 +196,5 @@ def bookings(event_id: int):
     ).scalars().all()
     confirmed = [b for b in rows if b.is_confirmed]
     waiting = sorted((b for b in rows if b.is_waitlisted), key=lambda b: (b.waitlisted_at, b.id))
-    return render_template("lectures/bookings.html", event=event, confirmed=confirmed, waiting=waiting)
+    return render_template("lectures/bookings.html", event=event, confirmed=confirmed, waiting=waiting,
+                           held=booking_service.held_at_cancellation(event))

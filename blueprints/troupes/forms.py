@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from services.accounts import is_valid_phone, normalize_phone
 
-from ..common import WholeNumberField, clean_text
-from ..weekly_forms import (
-    SeatsFromVenue, WeeklyScheduleForm, choice_int, fill_venue_choices, number_required, sane_date,
-)
+from ..common import clean_text
+from ..event_forms import EventFields, PlaceFields
+from ..weekly_forms import LayoutFields, WeeklyScheduleForm
 
 
 class ApplyForm(FlaskForm):
@@ -66,50 +65,16 @@ class LeaderForm(FlaskForm):
             raise ValidationError(_l("Please enter an 11-digit mobile number starting with 1."))
 
 
-class RehearsalScheduleForm(WeeklyScheduleForm):
+class RehearsalScheduleForm(WeeklyScheduleForm, LayoutFields):
     """Rehearsals on some weekdays between two days."""
 
 
-class PerformanceForm(SeatsFromVenue, FlaskForm):
+class PerformanceForm(EventFields, PlaceFields):
     """A performance or activity residents can book seats for."""
 
-    title = StringField(
-        _l("Title"), filters=[clean_text],
-        validators=[DataRequired(_l("Please enter a title.")), Length(max=120, message=_l("At most 120 characters."))],
-        render_kw={"maxlength": 120},
-    )
-    summary = TextAreaField(
-        _l("Summary"), filters=[clean_text],
-        validators=[Length(max=2000, message=_l("At most 2000 characters."))],
-    )
-    day = DateField(_l("Date"), validators=[InputRequired(_l("Please choose a date.")), sane_date])
-    start_time = TimeField(_l("Starts at"), validators=[InputRequired(_l("Please choose a time."))])
-    end_time = TimeField(_l("Ends at"), validators=[InputRequired(_l("Please choose a time."))])
-    venue_id = SelectField(_l("Venue"), coerce=choice_int, validators=[Optional()])
-    capacity = WholeNumberField(
-        _l("Seats"), description=_l("Left empty: the venue's seats."),
-        validators=[
-            number_required(_l("Please enter the number of seats.")),
-            NumberRange(min=1, max=2000, message=_l("Please enter a number from 1 to 2000.")),
-        ],
-        render_kw={"inputmode": "numeric"},
-    )
-    booking_cutoff_minutes = IntegerField(
-        _l("Booking closes (minutes before the start)"), default=60,
-        validators=[
-            InputRequired(_l("Please enter a number of minutes.")),
-            NumberRange(min=0, max=10080, message=_l("Please enter a number from 0 to 10080 (a week).")),
-        ],
-        render_kw={"inputmode": "numeric"},
-    )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        fill_venue_choices(self.venue_id)
-
-    def validate_end_time(self, field):
-        if self.start_time.data and field.data and field.data <= self.start_time.data:
-            raise ValidationError(_l("The end time must be after the start time."))
+class RehearsalForm(EventFields):
+    """One rehearsal: members come, nobody books."""
 
 
 class CancelEventForm(FlaskForm):

@@ -6,16 +6,19 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from models import Event, TroupeMembership, Program, Troupe, db
+from models import Event, Program, ProgramKind, Troupe, TroupeMembership, WeeklySchedule, db
 from services import booking as booking_service
 from services import capacity, schedules, troupes
-from services.dates import local_datetime, now_utc
+from services.dates import local_datetime, now_utc, to_local
 from services.errors import LinliError
+from services.venues import can_share_rooms
 
+from .. import event_pages
 from ..common import BookForm, ConfirmForm, book_seat_and_redirect, flash_error, redirect_next, require_organizer_of
+from ..event_forms import show_error
 from ..weekly_forms import chosen_venue
 from .forms import (
-    ApplyForm, CancelEventForm, DeclineForm, LeaderForm, PerformanceForm,
+    ApplyForm, CancelEventForm, DeclineForm, LeaderForm, PerformanceForm, RehearsalForm,
     RehearsalScheduleForm, SettingsForm,
 )
 
@@ -175,7 +178,7 @@ def manage(slug: str):
     performances = troupes.upcoming_performances(now=now, program=program)
     return render_template(
         "troupes/manage.html", program=program, troupe=troupe, roster=troupes.roster(program),
-        schedules=schedules.schedules_of([program.id], now=now),
+        schedules=schedules.recent_schedules([program.id], now=now), today=to_local(now).date(),
         rehearsals=troupes.upcoming_rehearsals([program.id], now=now, limit=20),
         performances=performances,
         waiting=capacity.waiting_counts(e.seat_quota_id for e in performances),
@@ -291,31 +294,40 @@ def set_leader(slug: str):
     )
 
 
+def get_schedule_or_404(schedule_id: int) -> WeeklySchedule:
+    """Load a troupe's rehearsal schedule, or answer 404."""
+    schedule = schedules.get_schedule(schedule_id)
+    if schedule is None or schedule.program.kind is not ProgramKind.TROUPE:
+        abort(404)
+    return schedule
+
+
 @bp.route("/<slug>/rehearsals/new", methods=["GET", "POST"])
 @login_required
 def new_rehearsals(slug: str):
-    """Lay out a rehearsal schedule: weekdays, time and place between two days."""
+    """Lay out a rehearsal schedule: weekdays, time and place between two days, holidays
+    left out (or a copy of an earlier schedule, with ``?copy=<schedule id>``)."""
     program, troupe = get_troupe_or_404(slug)
     require_manager(program, troupe)
     form = RehearsalScheduleForm()
-    if request.method == "GET":
+    if request.method == "GET" and not request.args.get("copy"):
         form.title.data = _("Rehearsal")
-    if form.validate_on_submit():
-        plan = schedules.WeeklyPlan(
-            title=form.title.data, weekdays=frozenset(form.weekdays.data),
-            start_time=form.start_time.data, end_time=form.end_time.data,
-            first_day=form.first_day.data, last_day=form.last_day.data, venue=chosen_venue(form.venue_id),
-        )
-        try:
-            schedule = troupes.add_rehearsals(program, plan, now=now_utc())
-        except LinliError as error:
-            db.session.rollback()
-            flash_error(error)
-        else:
-            db.session.commit()
-            flash(_("%(count)s rehearsals were added.", count=len(schedule.events)), "success")
-            return redirect(url_for(".manage", slug=slug))
-    return render_template("troupes/rehearsals_new.html", program=program, form=form)
+    return event_pages.layout_page(
+        program, form, create=troupes.add_rehearsals, template="troupes/rehearsals_new.html",
+        done_url=url_for(".manage", slug=slug),
+        created=lambda count: _("%(count)s rehearsals were added.", count=count),
+    )
+
+
+@bp.route("/schedules/<int:schedule_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel_schedule(schedule_id: int):
+    """Cancel every rehearsal of a schedule that hasn't taken place, with one reason."""
+    schedule = get_schedule_or_404(schedule_id)
+    require_manager(schedule.program, troupes.troupe_of(schedule.program))
+    return event_pages.cancel_schedule_page(
+        schedule, template="troupes/schedule_cancel.html", done_url=url_for(".manage", slug=schedule.program.slug),
+    )
 
 
 @bp.route("/<slug>/performances/new", methods=["GET", "POST"])
@@ -325,24 +337,40 @@ def new_performance(slug: str):
     program, troupe = get_troupe_or_404(slug)
     require_manager(program, troupe)
     form = PerformanceForm()
+    may_share = can_share_rooms(current_user)
     if form.validate_on_submit():
         plan = troupes.PerformancePlan(
             title=form.title.data, summary=form.summary.data or "",
             starts_at=local_datetime(form.day.data, form.start_time.data),
             ends_at=local_datetime(form.day.data, form.end_time.data),
             capacity=form.capacity.data, booking_cutoff_minutes=form.booking_cutoff_minutes.data,
-            venue=chosen_venue(form.venue_id),
+            venue=chosen_venue(form.venue_id), share_room=may_share and form.share_room.data,
         )
         try:
-            event = troupes.add_performance(program, plan, now=now_utc())
+            event = troupes.add_performance(program, plan, actor=current_user, now=now_utc())
         except LinliError as error:
             db.session.rollback()
-            form.day.errors.append(str(error))
+            if not show_error(form, error):
+                form.day.errors.append(str(error))
         else:
             db.session.commit()
             flash(_("The performance is added. Residents can book seats now."), "success")
             return redirect(url_for(".event", event_id=event.id))
-    return render_template("troupes/performance_new.html", program=program, form=form)
+    return render_template("troupes/performance_new.html", program=program, form=form, may_share=may_share)
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(event_id: int):
+    """Change a rehearsal or performance — time, place, seats, title — keeping its bookings."""
+    event = get_event_or_404(event_id)
+    require_manager(event.program, troupes.troupe_of(event.program))
+    is_rehearsal = troupes.is_rehearsal(event)
+    return event_pages.edit_event_page(
+        event, RehearsalForm() if is_rehearsal else PerformanceForm(), template="troupes/event_edit.html",
+        done_url=url_for(".event", event_id=event.id), saved=_("The changes are saved."),
+        is_rehearsal=is_rehearsal,
+    )
 
 
 @bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
@@ -351,13 +379,10 @@ def cancel(event_id: int):
     """Cancel one rehearsal or performance with a reason members and bookers see."""
     event = get_event_or_404(event_id)
     require_manager(event.program, troupes.troupe_of(event.program))
-    form = CancelEventForm()
-    if form.validate_on_submit():
-        troupes.cancel_event(event, form.reason.data, now=now_utc())
-        db.session.commit()
-        flash(_("Cancelled. Members and people who booked will see the reason."), "info")
-        return redirect(url_for(".manage", slug=event.program.slug))
-    return render_template("troupes/cancel.html", event=event, form=form, is_rehearsal=troupes.is_rehearsal(event))
+    return event_pages.cancel_event_page(
+        event, CancelEventForm(), template="troupes/cancel.html", done_url=url_for(".manage", slug=event.program.slug),
+        done=_("Cancelled. Members and people who booked will see the reason."), is_rehearsal=troupes.is_rehearsal(event),
+    )
 
 
 @bp.route("/events/<int:event_id>/bookings")
@@ -367,4 +392,5 @@ def bookings(event_id: int):
     event = get_event_or_404(event_id)
     require_manager(event.program, troupes.troupe_of(event.program))
     roll = troupes.who_booked(event)
-    return render_template("troupes/bookings.html", event=event, confirmed=roll[0], waiting=roll[1])
+    return render_template("troupes/bookings.html", event=event, confirmed=roll[0], waiting=roll[1],
+                           held=booking_service.held_at_cancellation(event))

@@ -13,7 +13,8 @@ from models.youth import OLDEST_AGE
 from services.dates import now_utc, to_local
 
 from ..common import WholeNumberField, clean_text
-from ..weekly_forms import SeatsFromVenue, WeeklyScheduleForm, number_required, sane_date
+from ..event_forms import EventFields, PlaceFields
+from ..weekly_forms import LayoutFields, WeeklyScheduleForm, number_required, sane_date
 
 
 class ChildForm(FlaskForm):
@@ -71,7 +72,18 @@ class RulesForm(FlaskForm):
             raise ValidationError(_l("The oldest age can't be below the youngest."))
 
 
-class TermForm(SeatsFromVenue, WeeklyScheduleForm):
+def _places_per_class():
+    return WholeNumberField(
+        _l("Places per class"), description=_l("Left empty: the venue's seats."),
+        validators=[
+            number_required(_l("Please enter the number of places.")),
+            NumberRange(min=1, max=500, message=_l("Please enter a number from 1 to 500.")),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+
+
+class TermForm(WeeklyScheduleForm, LayoutFields):
     """A term of weekly classes, each with its own places."""
 
     title = StringField(
@@ -80,15 +92,8 @@ class TermForm(SeatsFromVenue, WeeklyScheduleForm):
         render_kw={"maxlength": 100},
     )
 
-    capacity = WholeNumberField(
-        _l("Places per class"), description=_l("Left empty: the venue's seats."),
-        validators=[
-            number_required(_l("Please enter the number of places.")),
-            NumberRange(min=1, max=500, message=_l("Please enter a number from 1 to 500.")),
-        ],
-        render_kw={"inputmode": "numeric"},
-    )
-    booking_cutoff_minutes = IntegerField(
+    capacity = _places_per_class()
+    booking_cutoff_minutes = WholeNumberField(
         _l("Booking closes (minutes before the start)"), default=60,
         validators=[
             InputRequired(_l("Please enter a number of minutes.")),
@@ -96,6 +101,12 @@ class TermForm(SeatsFromVenue, WeeklyScheduleForm):
         ],
         render_kw={"inputmode": "numeric"},
     )
+
+
+class ClassForm(EventFields, PlaceFields):
+    """Change one class: its time, place and places."""
+
+    capacity = _places_per_class()
 
 
 class CancelClassForm(FlaskForm):

@@ -6,15 +6,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from models import Child, Event, Program, db
+from models import Child, Event, Program, WeeklySchedule, db
 from services import booking as booking_service
 from services import capacity, schedules, youth
 from services.dates import now_utc, to_local
 from services.errors import LinliError
 
+from .. import event_pages
 from ..common import ConfirmForm, flash_error, is_safe_next, require_organizer_of
-from ..weekly_forms import chosen_venue
-from .forms import CancelClassForm, ChildBookForm, ChildForm, RulesForm, TermForm
+from .forms import CancelClassForm, ChildBookForm, ChildForm, ClassForm, RulesForm, TermForm
 
 bp = Blueprint("youth", __name__, url_prefix="/youth")
 
@@ -177,8 +177,8 @@ def new_child():
     """Add a child to my account."""
     form = ChildForm()
     if form.validate_on_submit():
-        child = youth.add_child(current_user, name=form.name.data, born_on=form.born_on.data,
-                                gender=form.gender_value, now=now_utc())
+        youth.add_child(current_user, name=form.name.data, born_on=form.born_on.data,
+                        gender=form.gender_value, now=now_utc())
         db.session.commit()
         flash(_("The child is added. You can book classes for them now."), "success")
         target = request.args.get("next")
@@ -241,6 +241,7 @@ def manage(slug: str):
     return render_template(
         "youth/manage.html", program=program, rules=youth.rules_of(program), terms=terms,
         singles=singles, now=now, waiting=capacity.waiting_counts(e.seat_quota_id for e in classes),
+        recent=schedules.recent_schedules([program.id], now=now), today=to_local(now).date(),
     )
 
 
@@ -266,30 +267,50 @@ def rules(slug: str):
     return render_template("youth/rules.html", program=program, form=form)
 
 
+def get_term_or_404(term_id: int) -> WeeklySchedule:
+    """Load a youth term, or answer 404."""
+    term = youth.get_term(term_id)
+    if term is None:
+        abort(404)
+    return term
+
+
 @bp.route("/<slug>/terms/new", methods=["GET", "POST"])
 @login_required
 def new_term(slug: str):
-    """Lay out a term of weekly classes."""
+    """Lay out a term of weekly classes, holidays left out (or a copy of an earlier term's
+    layout, with ``?copy=<term id>``)."""
     program = get_program_or_404(slug)
     require_organizer_of(program)
     form = TermForm()
-    if form.validate_on_submit():
-        plan = schedules.WeeklyPlan(
-            title=form.title.data, weekdays=frozenset(form.weekdays.data),
-            start_time=form.start_time.data, end_time=form.end_time.data,
-            first_day=form.first_day.data, last_day=form.last_day.data, venue=chosen_venue(form.venue_id),
-            capacity=form.capacity.data, booking_cutoff_minutes=form.booking_cutoff_minutes.data,
-        )
-        try:
-            term = youth.create_term(program, plan, now=now_utc())
-        except LinliError as error:
-            db.session.rollback()
-            flash_error(error)
-        else:
-            db.session.commit()
-            flash(_("%(count)s classes were added.", count=len(term.events)), "success")
-            return redirect(url_for(".manage", slug=slug))
-    return render_template("youth/term_new.html", program=program, form=form)
+    return event_pages.layout_page(
+        program, form, create=youth.create_term, template="youth/term_new.html",
+        done_url=url_for(".manage", slug=slug),
+        created=lambda count: _("%(count)s classes were added.", count=count),
+    )
+
+
+@bp.route("/terms/<int:term_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel_term(term_id: int):
+    """Cancel every class of a term that hasn't taken place, with one reason."""
+    term = get_term_or_404(term_id)
+    require_organizer_of(term.program)
+    return event_pages.cancel_schedule_page(
+        term, template="youth/term_cancel.html", done_url=url_for(".manage", slug=term.program.slug),
+    )
+
+
+@bp.route("/classes/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_class(event_id: int):
+    """Change one class — time, place, places, title — keeping its bookings."""
+    event = get_class_or_404(event_id)
+    require_organizer_of(event.program)
+    return event_pages.edit_event_page(
+        event, ClassForm(), template="youth/class_edit.html", done_url=url_for(".class_detail", event_id=event.id),
+        saved=_("The changes are saved."),
+    )
 
 
 @bp.route("/classes/<int:event_id>/list")
@@ -298,7 +319,8 @@ def class_list(event_id: int):
     """The class list: each child's name and age on the day, and the parent's phone."""
     event = get_class_or_404(event_id)
     require_organizer_of(event.program)
-    return render_template("youth/class_list.html", event=event, roll=youth.class_list(event))
+    return render_template("youth/class_list.html", event=event, roll=youth.class_list(event),
+                           held=booking_service.held_at_cancellation(event))
 
 
 @bp.route("/classes/<int:event_id>/cancel", methods=["GET", "POST"])
@@ -307,10 +329,7 @@ def cancel_class(event_id: int):
     """Cancel one class with a reason the parents will see."""
     event = get_class_or_404(event_id)
     require_organizer_of(event.program)
-    form = CancelClassForm()
-    if form.validate_on_submit():
-        youth.cancel_class(event, form.reason.data, now=now_utc())
-        db.session.commit()
-        flash(_("The class is cancelled. Parents who booked will see the reason."), "info")
-        return redirect(url_for(".manage", slug=event.program.slug))
-    return render_template("youth/cancel.html", event=event, form=form)
+    return event_pages.cancel_event_page(
+        event, CancelClassForm(), template="youth/cancel.html", done_url=url_for(".manage", slug=event.program.slug),
+        done=_("The class is cancelled. Parents who booked will see the reason."),
+    )

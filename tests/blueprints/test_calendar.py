@@ -11,7 +11,8 @@ import pytest
 from ical.calendar_stream import IcsCalendarStream
 
 from models import ProgramKind, db
-from services import feeds, lectures
+from services import events as event_service
+from services import feeds
 from services.booking import book_seat, cancel_booking
 from services.dates import to_local
 from tests.conftest import login, make_event, make_program, make_user, make_venue
@@ -89,7 +90,7 @@ def test_the_same_etag_gets_a_304_and_a_changed_feed_a_new_body(client, lecture,
     since = {"If-Modified-Since": first.headers["Last-Modified"]}
     assert client.get("/calendar/all.ics", headers=since).status_code == 200
 
-    lectures.cancel_lecture(lecture, "讲师临时有事", now=now)
+    event_service.cancel_event(lecture, "讲师临时有事", actor=None, now=now)
     db.session.commit()
     changed = client.get("/calendar/all.ics", headers={"If-None-Match": etag})
     assert changed.status_code == 200
@@ -253,7 +254,7 @@ def test_a_lecture_page_offers_its_download_unless_it_is_cancelled(client, lectu
     link = f'href="/calendar/events/{lecture.id}.ics"'
     page = client.get(f"/lectures/{lecture.id}").get_data(as_text=True)
     assert link in page and "添加到我的日历" in page
-    lectures.cancel_lecture(lecture, "场地维修", now=now)
+    event_service.cancel_event(lecture, "场地维修", actor=None, now=now)
     db.session.commit()
     assert link not in client.get(f"/lectures/{lecture.id}").get_data(as_text=True)
 
@@ -268,7 +269,7 @@ def test_a_program_feed_of_500_events_takes_as_many_queries_as_one_of_5(app, cli
     def add(count, offset):
         for index in range(offset, offset + count):
             start = now + timedelta(days=1, hours=index)
-            lectures.new_event(program, title=f"第 {index + 1} 讲", starts_at=start, ends_at=start + timedelta(hours=1),
+            event_service.new_event(program, title=f"第 {index + 1} 讲", starts_at=start, ends_at=start + timedelta(hours=1),
                                capacity=40, booking_cutoff=timedelta(hours=1), venue=venue, now=now)
         db.session.commit()
 
@@ -370,8 +371,8 @@ def test_a_feed_links_every_kind_of_event_to_a_page_that_answers(app, client, le
     first = to_local(now).date() + timedelta(days=1)
     rehearsal = troupes.add_rehearsals(troupe, schedules.WeeklyPlan(
         title="排练", weekdays=frozenset({first.weekday()}), start_time=time(9), end_time=time(11),
-        first_day=first, last_day=first,
-    ), now=now).events[0]
+        first_day=first, last_day=first, include_days=frozenset({first}),
+    ), actor=None, now=now).events[0]
     db.session.commit()
     assert rehearsal.calendar_uid not in strict_events(client.get("/calendar/lvju.ics").data)
     assert client.get(f"/calendar/events/{rehearsal.id}.ics").status_code == 404

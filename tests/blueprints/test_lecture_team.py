@@ -1,20 +1,21 @@
 """The lecture team's pages through the test client: who sees what, the forms, the flows."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from models import (
-    Booking, BookingStatus, EntryKind, Membership, MembershipStatus, OutcomeStatus, Role, ServiceEntry, ShiftRole,
-    db,
+    Booking, BookingStatus, EntryKind, Event, Membership, MembershipStatus, OutcomeStatus, Role, ServiceEntry,
+    ShiftRole, db,
 )
 from services import booking as booking_service
 from services import points, shifts
-from services.dates import now_utc, to_local
+from services.dates import local_datetime, now_utc, to_local
 from tests.conftest import (
-    login, make_event, make_member, make_program, make_role, make_talk, make_team, make_user,
+    fresh_client, login, make_event, make_member, make_program, make_role, make_talk, make_team, make_user,
+    make_venue,
 )
 
 
@@ -346,7 +347,7 @@ def test_a_talk_in_the_past_is_refused_beside_the_date(client, team, organizer):
     login(client, organizer)
     day = to_local(now_utc()).date() - timedelta(days=1)
     response = client.post("/lecture-team/talks/new", data=_talk_data(day))
-    assert "宣讲活动的开始时间不能早于现在" in text(response)
+    assert "活动时间不能早于现在" in text(response)
 
 
 def test_moving_a_talk_onto_a_holders_other_shift_is_refused(client, team, organizer):
@@ -552,3 +553,22 @@ def test_a_retired_theme_is_no_longer_a_filter(client, now):
     db.session.commit()
     chips = client.get("/lecture-team/").get_data(as_text=True).split('class="chips"', 1)[1].split("</nav>", 1)[0]
     assert "理论知识" in chips and "精神文明" not in chips
+def test_a_talk_in_a_taken_place_is_refused_and_an_administrator_can_share_it(client, app, team, organizer):
+    hall = make_venue("社区党群服务中心 会议室")
+    day = to_local(now_utc()).date() + timedelta(days=6)
+    taken = make_event(title="书画笔会", starts_in=local_datetime(day, time(15)) - now_utc())
+    taken.venue = hall
+    db.session.commit()
+    data = _talk_data(day, venue_id=str(hall.id), new_place="")
+    login(client, organizer)
+
+    refused = text(client.post("/lecture-team/talks/new", data=data))
+
+    assert "在这个时间已被占用：书画笔会" in refused and 'name="share_room"' not in refused
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Event)).scalar_one() == 1
+    boss = fresh_client(app)
+    login(boss, make_user("王建国", roles=(Role.RESIDENT, Role.ORGANIZER, Role.ADMIN)))
+    response = boss.post("/lecture-team/talks/new", data={**data, "share_room": "y"}, follow_redirects=True)
+    assert "宣讲活动已创建" in text(response)
+    talk = db.session.execute(sa.select(Event).where(Event.title == "学习贯彻党的二十大精神")).scalar_one()
+    assert talk.shares_room and talk.venue_id == hall.id

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
 
-from models import Booking, BookingStatus, Event, EventStatus, Program, ProgramKind, Quota, Role, User, Venue, db
+from models import (
+    Booking, BookingStatus, Event, EventStatus, Program, ProgramKind, Quota, Role, User, Venue, WeeklySchedule, db,
+)
 from services import capacity, lectures
+from services import events as event_service
 from services.booking import book_seat, cancel_booking
-from services.dates import local_datetime, to_local
-from services.lectures import cancel_lecture
+from services.dates import LOCAL_TZ, local_datetime, to_local
 from tests.blueprints.conftest import alerts, field_errors, page, seat, visible_text
 from tests.conftest import login, make_event, make_program, make_user, make_venue
 
@@ -293,7 +296,7 @@ def test_booking_twice_keeps_one_booking(client, now):
 
 def test_booking_a_cancelled_lecture_says_so_and_writes_nothing(client, now):
     event = make_event(now=now)
-    cancel_lecture(event, "讲师临时有事", now=now)
+    event_service.cancel_event(event, "讲师临时有事", actor=None, now=now)
     db.session.commit()
     login(client, make_user())
 
@@ -459,9 +462,9 @@ def term_url(program) -> str:
 
 def term_form(first: date, last: date, **changes) -> dict:
     data = {
-        "first_day": first.isoformat(), "last_day": last.isoformat(), "start_time": "09:30",
-        "duration_minutes": "90", "capacity": "40", "booking_cutoff_minutes": "60",
-        "venue_id": "0", "series_id": "0", "title": "", "speaker": "", "skip_days": "",
+        "title": "秋季学期", "weekdays": ["2"], "first_day": first.isoformat(), "last_day": last.isoformat(),
+        "start_time": "09:30", "end_time": "11:00", "capacity": "40", "booking_cutoff_minutes": "60",
+        "venue_id": "0", "series_id": "0", "lecture_title": "", "speaker": "", "skip_days": "", "action": "create",
     }
     return {**data, **changes}
 
@@ -475,7 +478,8 @@ def wednesdays(first: date, days: int) -> list[date]:
     return [first + timedelta(d) for d in range(days) if (first + timedelta(d)).weekday() == 2]
 
 
-def test_term_creates_a_lecture_every_wednesday_but_the_skipped_ones(client, now):
+def test_term_creates_a_lecture_every_wednesday_but_the_skipped_ones(client, quiet_weeks):
+    now = quiet_weeks
     program, person = organized_program()
     login(client, person)
     first = today(now) + timedelta(days=1)
@@ -498,15 +502,15 @@ def test_term_creates_a_lecture_every_wednesday_but_the_skipped_ones(client, now
     assert {e.title for e in created} == {"题目待定"}
 
 
-def test_term_uses_the_chosen_series_venue_title_and_speaker(client, now):
+def test_term_uses_the_chosen_series_venue_title_and_speaker(client, quiet_weeks):
     program, person = organized_program(series=["齐国故城系"])
     venue = make_venue("城市书房")
     login(client, person)
-    first = today(now) + timedelta(days=1)
+    first = today(quiet_weeks) + timedelta(days=1)
 
     client.post(term_url(program), data=term_form(
         first, first + timedelta(days=6), series_id=str(program.series[0].id), venue_id=str(venue.id),
-        title="齐国故城漫谈", speaker="孙教授",
+        lecture_title="齐国故城漫谈", speaker="孙教授",
     ))
 
     [lecture] = lectures_of(program)
@@ -514,31 +518,45 @@ def test_term_uses_the_chosen_series_venue_title_and_speaker(client, now):
         "齐国故城系", "城市书房", "齐国故城漫谈", "孙教授")
 
 
-def test_term_does_not_duplicate_lectures_already_in_the_calendar(client, now):
+def test_term_does_not_duplicate_lectures_already_in_the_calendar(client, quiet_weeks):
     program, person = organized_program()
     login(client, person)
-    first = today(now) + timedelta(days=1)
+    first = today(quiet_weeks) + timedelta(days=1)
     client.post(term_url(program), data=term_form(first, first + timedelta(days=13)))
 
     response = client.post(term_url(program), data=term_form(first, first + timedelta(days=13)))
 
     assert response.status_code == 200
-    assert "这一期的每个周三都已经有讲座了。" in alerts(response)
+    assert "这些日子的这个时间都已经有活动了。" in alerts(response)
     assert len(lectures_of(program)) == 2
+
+
+def test_checking_the_dates_shows_them_and_creates_nothing(client, quiet_weeks):
+    program, person = organized_program()
+    login(client, person)
+    first = today(quiet_weeks) + timedelta(days=1)
+
+    response = client.post(term_url(program), data=term_form(first, first + timedelta(days=13), action="preview"))
+
+    text = visible_text(response)
+    assert "将在以下 2 天创建：" in text
+    assert "生成讲座" in text
+    assert lectures_of(program) == []
 
 
 @pytest.mark.parametrize("changes, field, message", [
     ({"capacity": "0"}, "capacity", "请输入 1 到 2000 之间的数字。"),
     ({"capacity": "2001"}, "capacity", "请输入 1 到 2000 之间的数字。"),
     ({"capacity": ""}, "capacity", "请输入名额数。"),
-    ({"duration_minutes": "5"}, "duration_minutes", "请输入 15 到 480 之间的数字。"),
+    ({"end_time": "09:00"}, "end_time", "结束时间必须晚于开始时间。"),
     ({"booking_cutoff_minutes": "-1"}, "booking_cutoff_minutes", "请输入 0 到 10080（一周）之间的数字。"),
     ({"first_day": ""}, "first_day", "请选择日期。"),
     ({"start_time": ""}, "start_time", "请选择时间。"),
+    ({"title": " "}, "title", "请输入题目。"),
     ({"first_day": "1900-01-03"}, "first_day", "请选择 2000 年到 2100 年之间的日期。"),
     ({"skip_days": "2026-13-45, 明天"}, "skip_days", "这些不是日期：2026-13-45、明天。请按 2026-10-01 的格式填写。"),
-], ids=["capacity-0", "capacity-2001", "capacity-empty", "duration-5", "cutoff-negative", "no-first-day",
-        "no-start-time", "year-1900", "garbage-skip-days"])
+], ids=["capacity-0", "capacity-2001", "capacity-empty", "ends-before-start", "cutoff-negative", "no-first-day",
+        "no-start-time", "no-term-name", "year-1900", "garbage-skip-days"])
 def test_term_refuses_bad_input_beside_the_field_and_creates_nothing(client, now, changes, field, message):
     program, person = organized_program()
     login(client, person)
@@ -566,7 +584,7 @@ def test_term_with_an_empty_form_asks_for_dates_time_and_seats(client):
 
 
 @pytest.mark.parametrize("field, value", [
-    ("capacity", "abc"), ("duration_minutes", "一小时"), ("first_day", "下周三"), ("start_time", "7pm"),
+    ("capacity", "abc"), ("end_time", "一小时"), ("first_day", "下周三"), ("start_time", "7pm"),
 ])
 def test_term_explains_unreadable_numbers_dates_and_times_in_chinese(client, now, field, value):
     program, person = organized_program()
@@ -589,7 +607,7 @@ def test_term_ending_before_it_starts_is_refused(client, now):
     response = client.post(term_url(program), data=term_form(first, first - timedelta(days=7)))
 
     assert response.status_code == 200
-    assert "结束日期不能早于开始日期。" in alerts(response)
+    assert field_errors(response, "last_day") == ["结束日期不能早于开始日期。"]
     assert lectures_of(program) == []
 
 
@@ -612,7 +630,7 @@ def test_term_longer_than_a_year_is_refused(client, now):
 
     response = client.post(term_url(program), data=term_form(first, first + timedelta(days=400)))
 
-    assert "一期最长一年。" in alerts(response)
+    assert "安排最长为一年。" in alerts(response)
     assert lectures_of(program) == []
 
 
@@ -625,13 +643,123 @@ def test_term_whose_only_wednesday_is_skipped_is_refused(client, now):
     response = client.post(term_url(program), data=term_form(
         first, first + timedelta(days=6), skip_days=wednesday.isoformat()))
 
-    assert "去掉跳过的日期后，这一期没有周三了。" in alerts(response)
+    assert "所选的日子都是节假日或被排除的日子，没有可以安排的日期。" in alerts(response)
     assert lectures_of(program) == []
 
 
 def test_term_for_an_unknown_program_is_404(client):
     login(client, admin())
     assert client.get("/lectures/programs/no-such-program/term").status_code == 404
+
+
+def test_a_term_across_national_day_leaves_it_out_and_can_hold_it_anyway(client, time_machine):
+    time_machine.move_to(datetime(2026, 8, 24, 9, 0, tzinfo=LOCAL_TZ), tick=True)
+    program, person = organized_program()
+    login(client, person)
+    data = term_form(date(2026, 9, 2), date(2026, 10, 28), action="preview")
+
+    preview = visible_text(client.post(term_url(program), data=data))
+
+    assert "10月7日 周三 · 国庆节（法定节假日）" in preview
+    assert "将在以下 8 天创建：" in preview
+    assert lectures_of(program) == []
+
+    response = client.post(term_url(program), data={**data, "action": "create", "include_days": "2026-10-07"},
+                           follow_redirects=True)
+
+    assert "已添加 9 场讲座。现在可以逐场填写题目和主讲人。" in alerts(response)
+    assert date(2026, 10, 7) in [to_local(e.starts_at).date() for e in lectures_of(program)]
+
+
+def test_a_term_is_copied_to_new_dates_with_its_series_in_turn(client, quiet_weeks):
+    program, person = organized_program(series=["齐国故城系", "文化名人"])
+    venue = make_venue("城市书房")
+    login(client, person)
+    first = today(quiet_weeks) + timedelta(days=1)
+    client.post(term_url(program), data=term_form(first, first + timedelta(days=13), venue_id=str(venue.id),
+                                                  capacity="25", start_time="14:00", end_time="15:30"))
+    old = lectures_of(program)
+    old[0].series, old[1].series = program.series
+    db.session.commit()
+    [term] = db.session.execute(sa.select(WeeklySchedule)).scalars().all()
+
+    copy_page = page(client.get(term_url(program) + f"?copy={term.id}"))
+
+    assert 'value="25"' in copy_page and 'value="14:00"' in copy_page and 'value="15:30"' in copy_page
+    assert f'name="copy_of" type="hidden" value="{term.id}"' in copy_page
+    new_first = first + timedelta(days=28)
+    client.post(term_url(program), data=term_form(
+        new_first, new_first + timedelta(days=20), title="冬季学期", venue_id=str(venue.id), capacity="25",
+        start_time="14:00", end_time="15:30", copy_of=str(term.id)))
+
+    copied = [e for e in lectures_of(program) if e.starts_at > old[-1].starts_at]
+    assert [e.series.name for e in copied] == ["齐国故城系", "文化名人", "齐国故城系"]
+    assert {(e.venue.name, e.seats.capacity) for e in copied} == {("城市书房", 25)}
+
+
+def test_copying_someone_elses_term_copies_nothing_of_it(client, quiet_weeks):
+    program, person = organized_program()
+    other = make_program(series=["别人的专题"])
+    first = today(quiet_weeks) + timedelta(days=1)
+    from services import lectures, schedules
+    term = lectures.create_term(other, schedules.WeeklyPlan(
+        title="别人的学期", weekdays=frozenset({2}), start_time=time(8), end_time=time(9), first_day=first,
+        last_day=first + timedelta(days=6), capacity=7), actor=None, now=quiet_weeks)
+    db.session.commit()
+    login(client, person)
+
+    body = page(client.get(term_url(program) + f"?copy={term.id}"))
+
+    assert "别人的学期" not in body and 'value="7"' not in body
+
+
+def test_an_organizer_cancels_the_rest_of_a_term_and_bookers_see_it(app, client, quiet_weeks):
+    now = quiet_weeks
+    program, person = organized_program()
+    login(client, person)
+    first = today(now) + timedelta(days=1)
+    client.post(term_url(program), data=term_form(first, first + timedelta(days=20)))
+    [term] = db.session.execute(sa.select(WeeklySchedule)).scalars().all()
+    booker, waiting = make_user("刘建华"), make_user("王德顺")
+    lectures_list = lectures_of(program)
+    event_service.edit_event(lectures_list[0], replace(event_service.EventChanges.of(lectures_list[0]), capacity=1),
+                             actor=None, now=now)
+    db.session.commit()
+    seat(lectures_list[0], booker, now)
+    seat(lectures_list[0], waiting, now, waitlist=True)
+
+    form = page(client.get(f"/lectures/terms/{term.id}/cancel"))
+    assert "3 场尚未举行的活动将被取消" in form
+    response = client.post(f"/lectures/terms/{term.id}/cancel", data={"reason": "讲堂装修"}, follow_redirects=True)
+
+    assert "已取消 3 场活动及其 2 个预约。预约的人会看到原因。" in alerts(response)
+    assert all(e.is_cancelled and e.cancel_reason == "讲堂装修" for e in lectures_of(program))
+    statuses = db.session.execute(sa.select(Booking.status)).scalars().all()
+    assert statuses == [BookingStatus.CANCELLED, BookingStatus.CANCELLED]
+    resident = app.test_client()
+    login(resident, booker)
+    mine = visible_text(resident.get("/account/bookings"))
+    assert "主办方已取消" in mine and "原因：讲堂装修" in mine
+
+
+def test_cancelling_a_term_needs_a_reason_and_its_organizer(app, client, quiet_weeks):
+    program, person = organized_program()
+    first = today(quiet_weeks) + timedelta(days=1)
+    from services import lectures, schedules
+    term = lectures.create_term(program, schedules.WeeklyPlan(
+        title="秋季学期", weekdays=frozenset({2}), start_time=time(8), end_time=time(9), first_day=first,
+        last_day=first + timedelta(days=6)), actor=None, now=quiet_weeks)
+    db.session.commit()
+    stranger = organizer("别的组织者")
+    login(client, stranger)
+    assert client.post(f"/lectures/terms/{term.id}/cancel", data={"reason": "捣乱"}).status_code == 403
+    assert client.get("/lectures/terms/999999/cancel").status_code == 404
+
+    mine = app.test_client()
+    login(mine, person)
+    response = mine.post(f"/lectures/terms/{term.id}/cancel", data={"reason": " "})
+    assert field_errors(response, "reason") == ["请填写原因。"]
+    assert not any(e.is_cancelled for e in lectures_of(program))
 
 
 # --- editing a lecture ----------------------------------------------------------------
@@ -810,7 +938,7 @@ def test_detail_of_a_cancelled_lecture_does_not_tell_the_booker_they_have_a_seat
     event = make_event(now=now)
     booker = make_user()
     seat(event, booker, now)
-    cancel_lecture(event, "讲师临时有事", now=now)
+    event_service.cancel_event(event, "讲师临时有事", actor=None, now=now)
     db.session.commit()
     login(client, booker)
 
@@ -943,7 +1071,7 @@ def test_lecture_pages_and_booking_run_as_many_queries_with_years_of_history(cli
     def add_history(count: int, offset: int) -> None:
         for n in range(offset, offset + count):
             start = now - timedelta(days=7 * (n + 1))
-            past = lectures.new_event(db.session.get(Program, program_id), title=f"往期 {n}", starts_at=start,
+            past = event_service.new_event(db.session.get(Program, program_id), title=f"往期 {n}", starts_at=start,
                                       ends_at=start + timedelta(hours=1), capacity=40,
                                       booking_cutoff=timedelta(hours=1), venue=db.session.get(Venue, venue_id),
                                       now=start)
@@ -1061,3 +1189,53 @@ def test_an_organizer_of_no_lecture_series_sees_what_they_run_or_whom_to_ask(cli
     troupe = make_troupe("吕剧团", organizers=[person], slug="lvju")
     body = page(client.get("/lectures/manage"))
     assert f'href="/troupes/{troupe.slug}/manage"' in body and "社区办公室可以为您添加" not in body
+# --- the room -------------------------------------------------------------------------
+
+
+def test_moving_a_lecture_onto_a_rehearsal_in_its_room_is_refused_beside_the_venue(client, now):
+    program, person = organized_program()
+    hall = make_venue("多功能厅")
+    rehearsal = lecture_at(make_program(ProgramKind.TROUPE, name="吕剧团"), now=now, days=3, hour=9,
+                           title="吕剧团排练", length=timedelta(hours=2))
+    rehearsal.venue = hall
+    event = lecture_at(program, now=now)
+    db.session.commit()
+    login(client, person)
+
+    response = client.post(f"/lectures/{event.id}/edit", data=edit_form(
+        event, day=(today(now) + timedelta(days=3)).isoformat(), start_time="10:00", end_time="11:30",
+        venue_id=str(hall.id)))
+
+    [message] = field_errors(response, "venue_id")
+    assert message.startswith("多功能厅 在这个时间已被占用：吕剧团排练（吕剧团），")
+    assert db.session.get(Event, event.id).venue_id is None
+
+
+def test_the_edit_form_offers_sharing_to_an_administrator_only_after_a_clash(client, now):
+    hall = make_venue("多功能厅")
+    other = lecture_at(now=now, days=3, title="书画笔会")
+    other.venue = hall
+    event = lecture_at(now=now, days=5)
+    db.session.commit()
+    login(client, admin())
+    assert 'name="share_room"' not in page(client.get(f"/lectures/{event.id}/edit"))
+    onto = edit_form(event, day=(today(now) + timedelta(days=3)).isoformat(), venue_id=str(hall.id))
+
+    assert 'name="share_room"' in page(client.post(f"/lectures/{event.id}/edit", data=onto))
+    response = client.post(f"/lectures/{event.id}/edit", data={**onto, "share_room": "y"}, follow_redirects=True)
+
+    assert "与以下活动共用场地：书画笔会。" in alerts(response)
+    assert db.session.get(Event, event.id).shares_room
+
+
+def test_who_booked_a_cancelled_lecture_lists_who_had_a_seat(client, now):
+    program, person = organized_program()
+    event = make_event(program, now=now)
+    seat(event, make_user("甲", phone="13811110001"), now)
+    event_service.cancel_event(event, "讲师临时有事", actor=None, now=now)
+    db.session.commit()
+    login(client, person)
+
+    text = visible_text(client.get(f"/lectures/{event.id}/bookings"))
+
+    assert "取消时已预约的人" in text and "甲 13811110001" in text and "当时已有名额" in text

@@ -7,10 +7,11 @@ from datetime import time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import Booking, Event, TroupeMembership, TroupeMembershipStatus, Role, Troupe, db
+from models import Booking, BookingStatus, Event, TroupeMembership, TroupeMembershipStatus, Role, Troupe, db
+from services import booking as booking_service
 from services import schedules, troupes
-from services.dates import to_local
-from tests.conftest import fresh_client, login, make_event, make_troupe, make_user
+from services.dates import local_datetime, to_local
+from tests.conftest import every_day, fresh_client, login, make_event, make_troupe, make_user, make_venue
 
 
 @pytest.fixture
@@ -38,7 +39,8 @@ def add_rehearsals(program, now, weeks=2):
     schedule = troupes.add_rehearsals(program, schedules.WeeklyPlan(
         title="排练", weekdays=frozenset({1, 3}), start_time=time(9), end_time=time(11),
         first_day=first, last_day=first + timedelta(weeks=weeks, days=-1),
-    ), now=now)
+        include_days=every_day(first, first + timedelta(weeks=weeks)),
+    ), actor=None, now=now)
     db.session.commit()
     return schedule
 
@@ -48,7 +50,7 @@ def add_performance(program, now, capacity=2):
     event = troupes.add_performance(program, troupes.PerformancePlan(
         title="吕剧专场", summary="经典唱段", starts_at=start, ends_at=start + timedelta(hours=2),
         capacity=capacity, booking_cutoff_minutes=60,
-    ), now=now)
+    ), actor=None, now=now)
     db.session.commit()
     return event
 
@@ -206,6 +208,7 @@ def leader_pages(slug: str, event_id: int, membership_id: int):
         ("get", f"/troupes/{slug}/performances/new"), ("post", f"/troupes/{slug}/members/{membership_id}/approve"),
         ("get", f"/troupes/{slug}/members/{membership_id}/decline"), ("get", f"/troupes/events/{event_id}/cancel"),
         ("post", f"/troupes/events/{event_id}/cancel"), ("get", f"/troupes/events/{event_id}/bookings"),
+        ("get", f"/troupes/events/{event_id}/edit"), ("post", f"/troupes/events/{event_id}/edit"),
     ]
 
 
@@ -290,7 +293,9 @@ def test_the_member_limit_form_explains_what_it_refuses(client, lvju, leader, no
 # --- rehearsals and performances ----------------------------------------------------
 
 
-def test_the_leader_lays_out_rehearsals_members_see_them_and_a_cancelled_one_shows_why(client, app, lvju, leader, now):
+def test_the_leader_lays_out_rehearsals_members_see_them_and_a_cancelled_one_shows_why(client, app, lvju, leader,
+                                                                                       quiet_weeks):
+    now = quiet_weeks
     member, outsider = make_user("队员"), make_user("路人")
     troupes.approve(troupes.apply(lvju, member, note="", now=now), by=leader, now=now)
     db.session.commit()
@@ -303,7 +308,8 @@ def test_the_leader_lays_out_rehearsals_members_see_them_and_a_cancelled_one_sho
     assert "请至少选择一个星期几" in page and "结束时间必须晚于开始时间" in page and "不是有效的日期值" in page
     assert db.session.execute(sa.select(sa.func.count()).select_from(Event)).scalar_one() == 0
     response = client.post(form, data={"title": "排练", "weekdays": ["1", "3"], "start_time": "09:00", "end_time": "11:00",
-                                       "first_day": first.isoformat(), "last_day": (first + timedelta(days=13)).isoformat()},
+                                       "first_day": first.isoformat(), "last_day": (first + timedelta(days=13)).isoformat(),
+                                       "action": "create"},
                            follow_redirects=True)
     assert "已添加 4 次排练" in text(response)
     rehearsal = troupes.upcoming_rehearsals([lvju.id], now=now)[0]
@@ -354,7 +360,7 @@ def test_a_performance_form_refuses_what_makes_no_sense(client, lvju, leader, no
     assert "请输入题目" in page and "结束时间必须晚于开始时间" in page
     response = client.post(form, data={"title": "书画笔会", "day": yesterday, "start_time": "14:00", "end_time": "16:00",
                                        "capacity": "50", "booking_cutoff_minutes": "60"})
-    assert "演出时间不能早于现在" in text(response)
+    assert "活动时间不能早于现在" in text(response)
     assert db.session.execute(sa.select(sa.func.count()).select_from(Event)).scalar_one() == 0
     tomorrow = (to_local(now).date() + timedelta(days=1)).isoformat()
     response = client.post(form, data={"title": "书画笔会", "day": tomorrow, "start_time": "14:00", "end_time": "16:00",
@@ -378,7 +384,7 @@ def test_odd_weekdays_are_refused_beside_the_field(client, lvju, leader, now, we
     first = to_local(now).date() + timedelta(days=1)
     response = client.post(f"/troupes/{lvju.slug}/rehearsals/new", data={
         "title": "排练", "weekdays": weekdays, "start_time": "09:00", "end_time": "11:00",
-        "first_day": first.isoformat(), "last_day": (first + timedelta(days=13)).isoformat(),
+        "first_day": first.isoformat(), "last_day": (first + timedelta(days=13)).isoformat(), "action": "create",
     })
     assert response.status_code == 200 and "invalid-feedback" in text(response)
     assert db.session.execute(sa.select(sa.func.count()).select_from(Event)).scalar_one() == 0
@@ -414,3 +420,152 @@ def test_a_performance_with_seats_left_empty_takes_the_venues_seats(client, lvju
         "venue_id": str(venue.id), "booking_cutoff_minutes": "60"})
     event = db.session.execute(sa.select(Event)).scalar_one()
     assert event.seats.capacity == 120
+# --- changing a rehearsal or a performance --------------------------------------------
+
+
+def edit_data(event, **changes) -> dict:
+    """The edit form as the leader would submit it unchanged, plus ``changes``."""
+    start, end = to_local(event.starts_at), to_local(event.ends_at)
+    data = {
+        "title": event.title, "summary": event.summary, "day": start.date().isoformat(),
+        "start_time": start.strftime("%H:%M"), "end_time": end.strftime("%H:%M"), "venue_id": str(event.venue_id or 0),
+        "capacity": str(event.seats.capacity),
+        "booking_cutoff_minutes": str(int((event.starts_at - event.booking_closes_at).total_seconds() // 60)),
+    }
+    return {**data, **changes}
+
+
+def test_the_leader_moves_a_performance_and_its_bookers_keep_their_seats(client, app, lvju, leader, now):
+    show = add_performance(lvju, now, capacity=1)
+    hall = make_venue("社区文化服务中心 多功能厅")
+    booker, waiting = make_user("张桂芳"), make_user("刘建华")
+    for person, waitlist in ((booker, False), (waiting, True)):
+        booking_service.book_seat(show, person, now=now, waitlist=waitlist)
+    db.session.commit()
+    login(client, leader)
+    form = text(client.get(f"/troupes/events/{show.id}/edit"))
+    assert 'value="吕剧专场"' in form and 'name="capacity"' in form
+    new_day = to_local(now).date() + timedelta(days=9)
+
+    response = client.post(f"/troupes/events/{show.id}/edit", data=edit_data(
+        show, day=new_day.isoformat(), start_time="14:00", end_time="16:30", venue_id=str(hall.id), capacity="2",
+    ), follow_redirects=True)
+
+    page = text(response)
+    assert "修改已保存。" in page and "已有 1 人从候补转为预约成功。" in page
+    assert "已预约的 2 人保留名额。请把新的时间和地点告诉他们。" in page
+    saved = db.session.get(Event, show.id)
+    assert (saved.venue_id, saved.starts_at, saved.sequence) == (hall.id, local_datetime(new_day, time(14)), 1)
+    statuses = db.session.execute(sa.select(Booking.status).where(Booking.event_id == show.id)).scalars().all()
+    assert set(statuses) == {BookingStatus.CONFIRMED}
+
+
+def test_a_rehearsal_is_changed_without_seats(client, lvju, leader, now):
+    rehearsal = add_rehearsals(lvju, now).events[0]
+    login(client, leader)
+
+    form = text(client.get(f"/troupes/events/{rehearsal.id}/edit"))
+    response = client.post(f"/troupes/events/{rehearsal.id}/edit", data=edit_data(
+        rehearsal, start_time="14:00", end_time="16:00", title="排练：《小姑贤》"), follow_redirects=True)
+
+    assert "修改本次排练" in form and 'name="capacity"' not in form
+    assert "修改已保存。" in text(response)
+    saved = db.session.get(Event, rehearsal.id)
+    assert (saved.title, to_local(saved.starts_at).time(), saved.seats.capacity) == ("排练：《小姑贤》", time(14), 0)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"end_time": "13:00", "start_time": "14:00"}, "结束时间必须晚于开始时间。"),
+    ({"capacity": "0"}, "请输入 1 到 2000 之间的数字。"),
+    ({"capacity": "几个"}, "请输入整数，例如 40。"),
+    ({"day": "明天"}, "不是有效的日期值。"),
+    ({"title": ""}, "请输入题目。"),
+], ids=["ends-before-start", "no-seats", "seats-not-a-number", "day-not-a-date", "no-title"])
+def test_a_change_that_makes_no_sense_is_refused_and_nothing_changes(client, lvju, leader, now, changes, message):
+    show = add_performance(lvju, now)
+    login(client, leader)
+
+    response = client.post(f"/troupes/events/{show.id}/edit", data=edit_data(show, **changes))
+
+    assert response.status_code == 200 and message in text(response)
+    assert db.session.get(Event, show.id).sequence == 0
+
+
+def test_fewer_seats_than_are_booked_is_refused_beside_the_seats(client, lvju, leader, now):
+    show = add_performance(lvju, now, capacity=3)
+    for name in ("甲", "乙"):
+        booking_service.book_seat(show, make_user(name), now=now)
+    db.session.commit()
+    login(client, leader)
+
+    response = client.post(f"/troupes/events/{show.id}/edit", data=edit_data(show, capacity="1"))
+
+    assert 'id="capacity-error">已有 2 人预约，名额不能少于 2 个。' in text(response)
+    assert db.session.get(Event, show.id).seats.capacity == 3
+
+
+def test_moving_into_a_taken_room_is_refused_and_only_an_administrator_may_share_it(client, app, lvju, leader, now):
+    hall = make_venue("社区文化服务中心 多功能厅")
+    other = make_troupe("老干部书画学会", slug="shuhua")
+    taken = troupes.add_performance(other, troupes.PerformancePlan(
+        title="书画笔会", summary="", starts_at=(now + timedelta(days=3)).replace(microsecond=0),
+        ends_at=(now + timedelta(days=3, hours=2)).replace(microsecond=0), capacity=30, booking_cutoff_minutes=60,
+        venue=hall), actor=None, now=now)
+    show = add_performance(lvju, now)
+    db.session.commit()
+    start = to_local(taken.starts_at)
+    onto = edit_data(show, day=start.date().isoformat(), start_time=start.strftime("%H:%M"),
+                     end_time=(start + timedelta(hours=1)).strftime("%H:%M"), venue_id=str(hall.id))
+    login(client, leader)
+
+    refused = text(client.post(f"/troupes/events/{show.id}/edit", data=onto))
+    sneaky = client.post(f"/troupes/events/{show.id}/edit", data={**onto, "share_room": "y"})
+
+    assert "多功能厅 在这个时间已被占用：书画笔会（老干部书画学会）" in refused
+    assert 'name="share_room"' not in refused
+    assert "只有管理员" not in text(sneaky) and "已被占用" in text(sneaky)
+    assert db.session.get(Event, show.id).venue_id is None
+
+    boss = fresh_client(app)
+    login(boss, make_user("王建国", roles=(Role.RESIDENT, Role.ADMIN)))
+    offered = text(boss.post(f"/troupes/events/{show.id}/edit", data=onto))
+    assert 'name="share_room"' in offered and "与另一活动共用场地（仅管理员，会记录在案）" in offered
+    response = boss.post(f"/troupes/events/{show.id}/edit", data={**onto, "share_room": "y"}, follow_redirects=True)
+
+    assert "与以下活动共用场地：书画笔会。" in text(response)
+    saved = db.session.get(Event, show.id)
+    assert (saved.venue_id, saved.shares_room) == (hall.id, True)
+
+
+def test_the_leader_cancels_the_rest_of_a_rehearsal_schedule(client, app, lvju, leader, now):
+    schedule = add_rehearsals(lvju, now)
+    other = make_troupe("京剧票友社", leader=make_user("杜文斌"))
+    login(client, leader)
+    manage = text(client.get(f"/troupes/{lvju.slug}/manage"))
+    assert f"/troupes/schedules/{schedule.id}/cancel" in manage and f"/troupes/{lvju.slug}/rehearsals/new?copy={schedule.id}" in manage
+
+    response = client.post(f"/troupes/schedules/{schedule.id}/cancel", data={"reason": "剧场装修"}, follow_redirects=True)
+
+    assert f"已取消 {len(schedule.events)} 场活动及其 0 个预约。" in text(response)
+    assert all(e.is_cancelled for e in db.session.get(type(schedule), schedule.id).events)
+    stranger = fresh_client(app)
+    login(stranger, other.organizers[0] if other.organizers else make_user("杜文斌2"))
+    assert stranger.post(f"/troupes/schedules/{schedule.id}/cancel", data={"reason": "捣乱"}).status_code == 403
+    assert client.get("/troupes/schedules/999999/cancel").status_code == 404
+
+
+def test_a_rehearsal_schedule_is_copied_with_its_days_times_and_place(client, lvju, leader, quiet_weeks):
+    now = quiet_weeks
+    hall = make_venue("社区文化服务中心 多功能厅")
+    first = to_local(now).date() + timedelta(days=1)
+    schedule = troupes.add_rehearsals(lvju, schedules.WeeklyPlan(
+        title="春季排练", weekdays=frozenset({0, 3}), start_time=time(9), end_time=time(11),
+        first_day=first, last_day=first + timedelta(days=13), venue=hall), actor=None, now=now)
+    db.session.commit()
+    login(client, leader)
+
+    form = text(client.get(f"/troupes/{lvju.slug}/rehearsals/new?copy={schedule.id}"))
+
+    assert 'value="春季排练"' in form and 'value="09:00"' in form and 'value="11:00"' in form
+    assert f'<option selected value="{hall.id}">' in form
+    assert form.count('checked') >= 2 and f'value="{schedule.id}"' in form

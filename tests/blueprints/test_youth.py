@@ -8,9 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from models import Booking, BookingStatus, Child, Event, Role, YouthRules, db
+from services import events as event_service
 from services import schedules, youth
 from services.dates import to_local
-from tests.conftest import fresh_client, login, make_child, make_event, make_user, make_youth_program
+from tests.conftest import (
+    every_day, fresh_client, login, make_child, make_event, make_user, make_venue, make_youth_program,
+)
 
 
 def text(response) -> str:
@@ -43,8 +46,8 @@ def make_term(program, now, *, capacity=10, weeks=3):
     term = youth.create_term(program, schedules.WeeklyPlan(
         title="寒假学期", weekdays=frozenset({5}), start_time=time(10, 30), end_time=time(11, 30),
         first_day=first, last_day=first + timedelta(weeks=weeks, days=-1), capacity=capacity,
-        booking_cutoff_minutes=60,
-    ), now=now)
+        booking_cutoff_minutes=60, include_days=every_day(first, first + timedelta(weeks=weeks)),
+    ), actor=None, now=now)
     db.session.commit()
     return term
 
@@ -193,7 +196,7 @@ def test_a_whole_term_booking_takes_every_class_or_says_which_class_stopped_it(c
     assert to_local(term.events[1].starts_at).strftime("%-m月%-d日") in text(response)
     assert db.session.execute(sa.select(sa.func.count()).select_from(Booking).where(Booking.child_id == child.id)).scalar_one() == 0
 
-    youth.cancel_class(term.events[1], "老师外出", now=now)
+    event_service.cancel_event(term.events[1], "老师外出", actor=None, now=now)
     db.session.commit()
     response = client.post(f"/youth/terms/{term.id}/book", data={"child_id": child.id}, follow_redirects=True)
     assert "孩子已预约寒假学期的全部 2 节课" in text(response)
@@ -240,12 +243,14 @@ def test_only_the_programs_organizers_see_class_lists_and_manage(client, songdu,
     for who in (parent, other_organizer):
         login(client, who)
         for url in (f"/youth/classes/{event.id}/list", f"/youth/{songdu.slug}/manage", f"/youth/{songdu.slug}/rules",
-                    f"/youth/{songdu.slug}/terms/new", f"/youth/classes/{event.id}/cancel"):
+                    f"/youth/{songdu.slug}/terms/new", f"/youth/classes/{event.id}/cancel",
+                    f"/youth/classes/{event.id}/edit"):
             assert client.get(url).status_code == 403, url
         client.post("/auth/logout")
 
 
-def test_the_organizer_sets_the_ages_and_lays_out_a_term(client, songdu, organizer, now):
+def test_the_organizer_sets_the_ages_and_lays_out_a_term(client, songdu, organizer, quiet_weeks):
+    now = quiet_weeks
     login(client, organizer)
     response = client.post(f"/youth/{songdu.slug}/rules", data={"min_age": "12", "max_age": "6"})
     assert "最大年龄不能小于最小年龄" in text(response)
@@ -264,7 +269,8 @@ def test_the_organizer_sets_the_ages_and_lays_out_a_term(client, songdu, organiz
     assert "结束日期不能早于开始日期" in page and "请输入 1 到 500 之间的数字" in page
     response = client.post(form, data={"title": "春季学期", "weekdays": ["5"], "start_time": "10:00", "end_time": "11:00",
                                        "first_day": first.isoformat(), "last_day": (first + timedelta(days=27)).isoformat(),
-                                       "capacity": "15", "booking_cutoff_minutes": "60"}, follow_redirects=True)
+                                       "capacity": "15", "booking_cutoff_minutes": "60", "action": "create"},
+                           follow_redirects=True)
     assert "已添加 4 节课" in text(response)
     titles = db.session.execute(sa.select(Event.title).order_by(Event.starts_at)).scalars().all()
     assert titles == [f"春季学期 · 第 {n} 课" for n in range(1, 5)]
@@ -325,3 +331,98 @@ def test_a_term_with_places_left_empty_takes_the_venues_seats(client, songdu, or
         "first_day": first.isoformat(), "last_day": (first + timedelta(days=13)).isoformat(),
         "venue_id": str(venue.id), "capacity": "", "booking_cutoff_minutes": "60"})
     assert {e.seats.capacity for e in db.session.execute(sa.select(Event)).scalars()} == {18}
+# --- changing a class, copying and cancelling a term ------------------------------------
+
+
+def class_data(event, **changes) -> dict:
+    start, end = to_local(event.starts_at), to_local(event.ends_at)
+    data = {
+        "title": event.title, "summary": event.summary, "day": start.date().isoformat(),
+        "start_time": start.strftime("%H:%M"), "end_time": end.strftime("%H:%M"), "venue_id": str(event.venue_id or 0),
+        "capacity": str(event.seats.capacity), "booking_cutoff_minutes": "60",
+    }
+    return {**data, **changes}
+
+
+def test_the_organizer_moves_a_class_and_the_child_keeps_the_place(client, app, songdu, organizer, parent, now):
+    event = make_term(songdu, now, capacity=2).events[0]
+    child = make_child(parent)
+    booking = youth.book_class(event, child, parent, now=now)
+    db.session.commit()
+    room = make_venue("青年夜校教室")
+    login(client, organizer)
+    new_day = to_local(event.starts_at).date() + timedelta(days=1)
+
+    response = client.post(f"/youth/classes/{event.id}/edit", data=class_data(
+        event, day=new_day.isoformat(), start_time="15:00", end_time="16:00", venue_id=str(room.id)),
+        follow_redirects=True)
+
+    assert "修改已保存。" in text(response) and "已预约的 1 人保留名额。" in text(response)
+    saved = db.session.get(Event, event.id)
+    assert (to_local(saved.starts_at).date(), saved.venue_id) == (new_day, room.id)
+    assert db.session.get(Booking, booking.id).is_confirmed
+    parent_client = fresh_client(app)
+    login(parent_client, parent)
+    assert "青年夜校教室" in text(parent_client.get(f"/youth/classes/{event.id}"))
+
+
+def test_fewer_places_than_children_booked_is_refused(client, songdu, organizer, parent, now):
+    event = make_term(songdu, now, capacity=3).events[0]
+    for name in ("小明", "小红"):
+        youth.book_class(event, make_child(parent, name), parent, now=now)
+    db.session.commit()
+    login(client, organizer)
+
+    response = client.post(f"/youth/classes/{event.id}/edit", data=class_data(event, capacity="1"))
+
+    assert "已有 2 人预约，名额不能少于 2 个。" in text(response)
+    assert db.session.get(Event, event.id).seats.capacity == 3
+
+
+def test_a_term_is_copied_into_a_new_term(client, songdu, organizer, quiet_weeks):
+    now = quiet_weeks
+    term = make_term(songdu, now, capacity=12, weeks=2)
+    login(client, organizer)
+    manage = text(client.get(f"/youth/{songdu.slug}/manage"))
+    assert f"/youth/{songdu.slug}/terms/new?copy={term.id}" in manage
+
+    form = text(client.get(f"/youth/{songdu.slug}/terms/new?copy={term.id}"))
+    assert 'value="12"' in form and 'value="10:30"' in form and 'value="寒假学期"' in form
+    first = term.last_day + timedelta(days=7)
+    response = client.post(f"/youth/{songdu.slug}/terms/new", data={
+        "title": "春季学期", "weekdays": ["5"], "start_time": "10:30", "end_time": "11:30",
+        "first_day": first.isoformat(), "last_day": (first + timedelta(days=13)).isoformat(),
+        "capacity": "12", "booking_cutoff_minutes": "60", "copy_of": str(term.id), "action": "create",
+    }, follow_redirects=True)
+
+    assert "已添加 2 节课。" in text(response)
+    titles = db.session.execute(sa.select(Event.title).where(Event.starts_at > term.events[-1].starts_at)).scalars().all()
+    assert titles == ["春季学期 · 第 1 课", "春季学期 · 第 2 课"]
+
+
+def test_the_organizer_cancels_the_rest_of_a_term_and_parents_see_why(client, app, songdu, organizer, parent, now):
+    term = make_term(songdu, now)
+    child = make_child(parent)
+    youth.book_term(term, child, parent, now=now)
+    db.session.commit()
+    login(client, organizer)
+
+    page = text(client.get(f"/youth/terms/{term.id}/cancel"))
+    assert "已预约 3 个名额。这些预约将一并取消" in page
+    response = client.post(f"/youth/terms/{term.id}/cancel", data={"reason": "教室装修"}, follow_redirects=True)
+
+    assert "已取消 3 场活动及其 3 个预约。" in text(response)
+    parent_client = fresh_client(app)
+    login(parent_client, parent)
+    mine = text(parent_client.get("/account/bookings"))
+    assert mine.count("原因：教室装修") == 3
+    roll = text(client.get(f"/youth/classes/{term.events[0].id}/list"))
+    assert "取消时已预约的人" in roll and "为小明" in roll
+
+
+def test_only_the_programs_organizers_cancel_its_terms(client, songdu, parent, now):
+    term = make_term(songdu, now)
+    login(client, make_user("别的组织者", roles=(Role.RESIDENT, Role.ORGANIZER)))
+    assert client.post(f"/youth/terms/{term.id}/cancel", data={"reason": "捣乱"}).status_code == 403
+    assert client.get("/youth/terms/999999/cancel").status_code == 404
+    assert not any(e.is_cancelled for e in term.events)

@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 
 from models import Role
 from services.booking import book_seat
-from services.dates import now_utc
 from models import db
 from tests.conftest import PASSWORD, make_event, make_program, make_user
 
@@ -71,11 +70,11 @@ def test_new_resident_books_cancels_and_the_waiting_resident_gets_the_seat(live_
     shot(other, "5-waiting-resident-got-the-seat")
 
 
-def test_organizer_lays_out_a_term_and_cancels_a_lecture(live_server, phone, shot):
+def test_organizer_lays_out_a_term_and_cancels_a_lecture(live_server, phone, shot, quiet_weeks):
     organizer = make_user("李秀兰", roles=(Role.RESIDENT, Role.ORGANIZER))
     program = make_program(organizers=[organizer], slug="wenshi-jiangtang")
     resident = make_user("王德顺")
-    today = now_utc()
+    today = quiet_weeks  # four Wednesdays without a holiday ahead
     first = make_event(program, starts_in=timedelta(days=200), title="管仲与齐国的富国之道")
     book_seat(first, resident, now=today)
     db.session.commit()
@@ -86,14 +85,18 @@ def test_organizer_lays_out_a_term_and_cancels_a_lecture(live_server, phone, sho
     shot(page, "0-manage")
     page.get_by_role("link", name="添加一期讲座").click()
     start = (today + timedelta(days=7)).date()
+    page.get_by_label("学期名称").fill("冬季学期")
     page.get_by_label("开始日期").fill(start.isoformat())
     page.get_by_label("结束日期").fill((start + timedelta(days=27)).isoformat())
     page.get_by_label("开始时间").fill("09:30")
+    page.get_by_label("结束时间").fill("11:00")
     page.get_by_label("名额").fill("0")
-    page.get_by_role("button", name="生成讲座").click()
+    page.get_by_role("button", name="下一步：核对日期").click()
     expect(page.locator(".invalid-feedback")).to_have_text("请输入 1 到 2000 之间的数字。")
     shot(page, "1-term-error")
     page.get_by_label("名额").fill("40")
+    page.get_by_role("button", name="下一步：核对日期").click()
+    expect(page.locator(".layout-preview")).to_contain_text("将在以下 4 天创建")
     page.get_by_role("button", name="生成讲座").click()
     expect(page.locator(".alert")).to_contain_text("已添加 4 场讲座")
     shot(page, "2-manage")

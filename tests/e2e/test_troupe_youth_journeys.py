@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from models import db
 from services import schedules, troupes, youth
 from services.dates import now_utc, to_local
-from tests.conftest import make_troupe, make_user, make_youth_program
+from tests.conftest import every_day, make_troupe, make_user, make_youth_program
 from tests.e2e.test_journeys import log_in
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +28,8 @@ def test_a_new_parent_adds_a_child_and_books_classes(live_server, phone, shot):
     youth.create_term(program, schedules.WeeklyPlan(
         title="寒假学期", weekdays=frozenset({5}), start_time=time(10, 30), end_time=time(11, 30),
         first_day=first, last_day=first + timedelta(weeks=4, days=-1), capacity=15, booking_cutoff_minutes=120,
-    ), now=now)
+        include_days=every_day(first, first + timedelta(weeks=4)),
+    ), actor=None, now=now)
     db.session.commit()
     today = to_local(now).date()
 
@@ -93,8 +94,8 @@ def test_a_resident_applies_to_a_troupe_and_its_leader_approves(live_server, pho
     first = to_local(now).date() + timedelta(days=1)
     troupes.add_rehearsals(program, schedules.WeeklyPlan(
         title="排练", weekdays=frozenset({1, 3}), start_time=time(9), end_time=time(11),
-        first_day=first, last_day=first + timedelta(weeks=3),
-    ), now=now)
+        first_day=first, last_day=first + timedelta(weeks=3), include_days=every_day(first, first + timedelta(weeks=3)),
+    ), actor=None, now=now)
     db.session.commit()
     resident = make_user("刘建华")
 

@@ -11,6 +11,7 @@ from models import (
     Attendance, AttendanceChange, AttendanceStatus, Booking, BookingStatus, CheckInMethod, ProgramKind,
     Quota, Role, db,
 )
+from services import events as event_service
 from services import accounts, attendance, capacity, checkin, no_shows
 from services import roster as roster_service
 from services.booking import book_seat
@@ -20,7 +21,6 @@ from services.errors import (
     CheckInNotOpen, NoBookingToCheckIn, NotAnAbsence, NotOnRoster, PhoneTaken, TicketNotConfirmed,
     TicketNotFound,
 )
-from services.lectures import cancel_lecture
 from tests.conftest import make_event, make_program, make_user
 
 SECRET = "test-secret"
@@ -172,7 +172,7 @@ def test_cancelled_events_have_no_check_in(app, now):
     event = make_event(starts_in=timedelta(minutes=10))
     resident = make_user()
     booking = book_seat(event, resident, now=now - timedelta(days=1))
-    cancel_lecture(event, "讲师生病", now=now)
+    event_service.cancel_event(event, "讲师生病", actor=None, now=now)
     db.session.commit()
     with pytest.raises(CheckInCancelled):
         attendance.check_in_self(event, resident, now=now)
@@ -429,7 +429,7 @@ def test_unmarked_bookings_become_no_shows_only_where_attendance_was_taken(app, 
     bookings = book(taken, came, missed, excused)
     book(untaken, missed)
     book(cancelled, missed)
-    cancel_lecture(cancelled, "停电", now=now)
+    event_service.cancel_event(cancelled, "停电", actor=None, now=now)
     attendance.mark_booking(taken, bookings[0].id, AttendanceStatus.PRESENT, actor=organizer, now=now)
     db.session.commit()
 

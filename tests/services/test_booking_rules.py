@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from flask_babel import force_locale
 
+from services import events as event_service
 from services.booking import book_seat, booking_refusal, cancel_booking
 from services.errors import (
     BookingClosed, BookingNotOpen, CancellationClosed, EventCancelled, EventStarted,
 )
-from services.lectures import cancel_lecture
 from models import db
 from tests.conftest import make_event, make_user
 
@@ -41,7 +41,7 @@ def test_booking_not_open_yet_says_when_it_opens(app, now):
 
 def test_cancelled_events_cannot_be_booked(app, now):
     event = make_event()
-    cancel_lecture(event, "讲师临时有事", now=now)
+    event_service.cancel_event(event, "讲师临时有事", actor=None, now=now)
     db.session.commit()
     with pytest.raises(EventCancelled):
         book_seat(event, make_user(), now=now)
@@ -75,7 +75,7 @@ def test_a_seat_cannot_be_cancelled_once_the_event_started(app, now):
 
 def test_refusals_read_in_english_too(app, now):
     event = make_event()
-    cancel_lecture(event, "下雨", now=now)
+    event_service.cancel_event(event, "下雨", actor=None, now=now)
     db.session.commit()
     with force_locale("en"):
         assert str(EventCancelled()) == "This event has been cancelled."

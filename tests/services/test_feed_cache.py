@@ -6,6 +6,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from models import Quota, db
+from services import events as event_service
 from services import feeds, lectures
 from services.booking import book_seat, cancel_booking
 from services.db import begin_write
@@ -55,7 +56,7 @@ def test_what_every_feed_shows_changes_the_events_version(app, now):
         lambda: setattr(event, "venue", venue),
         lambda: setattr(venue, "address", "社区文化服务中心一楼东侧"),
         lambda: setattr(event.program, "name", "周三文史讲堂（新）"),
-        lambda: lectures.cancel_lecture(event, "下雨", now=now),
+        lambda: event_service.cancel_event(event, "下雨", actor=None, now=now),
     ):
         begin_write()
         change()

@@ -11,6 +11,7 @@ from models import (
     AttendanceStatus, Booking, BookingStatus, Delivery, Notification, NotificationKind, ProgramKind, Role,
     TroupeMembership, TroupeMembershipStatus, db,
 )
+from services import events as event_service
 from services import (
     attendance, booking, lectures, membership, no_shows, notifications, shifts, troupes, youth,
 )
@@ -71,11 +72,11 @@ def test_more_seats_tell_everyone_promoted_and_nobody_twice(app, now):
     for person in people:
         booking.book_seat(event, person, now=now, waitlist=True)
     db.session.commit()
-    changes = lectures.LectureChanges(
+    changes = event_service.EventChanges(
         title=event.title, speaker="", summary="", series=None, venue=None, starts_at=event.starts_at,
         ends_at=event.ends_at, capacity=3, booking_cutoff_minutes=60,
     )
-    promoted = lectures.update_lecture(event, changes, now=now)
+    promoted = event_service.edit_event(event, changes, actor=None, now=now).promoted
     db.session.commit()
     assert [b.user_id for b in promoted] == [people[1].id, people[2].id]
     assert sorted(m.user_id for m in all_messages()) == [people[1].id, people[2].id]
@@ -190,7 +191,7 @@ def test_a_cancelled_event_tells_everyone_with_a_stake_and_nobody_else(app, now)
     booking.book_seat(other, bystander, now=now)
     db.session.commit()
 
-    lectures.cancel_lecture(event, "场地维修", now=now)
+    event_service.cancel_event(event, "场地维修", actor=None, now=now)
     db.session.commit()
 
     told = sorted(m.user_id for m in all_messages())
@@ -198,7 +199,7 @@ def test_a_cancelled_event_tells_everyone_with_a_stake_and_nobody_else(app, now)
     message = messages_of(seat)[0]
     assert message.kind is K.EVENT_CANCELLED and "场地维修" in text_of(message).body
     assert "亲子共读" in text_of(message).title
-    lectures.cancel_lecture(event, "场地维修", now=now)  # cancelling again tells nobody again
+    event_service.cancel_event(event, "场地维修", actor=None, now=now)  # cancelling again tells nobody again
     assert len(all_messages()) == 4
 
 
@@ -240,7 +241,7 @@ def test_a_moved_lecture_says_where_and_when_now_and_before(app, now):
                       venue=event.venue, starts_at=event.starts_at, ends_at=event.ends_at, capacity=5,
                       booking_cutoff_minutes=60)
         values.update(changes)
-        lectures.update_lecture(event, lectures.LectureChanges(**values), now=now)
+        event_service.edit_event(event, event_service.EventChanges(**values), actor=None, now=now)
         db.session.commit()
 
     edit(title="稷下学宫：百家争鸣的讲堂", speaker="孙立民")
@@ -268,7 +269,7 @@ def test_the_no_show_that_reaches_the_limit_pauses_with_one_message_and_an_excus
     events = []
     for days_ago in (20, 10, 5):
         start = now - timedelta(days=days_ago)
-        event = lectures.new_event(program, title=f"讲座 {days_ago}", starts_at=start,
+        event = event_service.new_event(program, title=f"讲座 {days_ago}", starts_at=start,
                                    ends_at=start + timedelta(hours=1), capacity=5,
                                    booking_cutoff=timedelta(hours=1), now=start - timedelta(days=3))
         db.session.flush()
@@ -348,7 +349,7 @@ def test_email_deliveries_follow_the_persons_choices_and_the_site_setup(app, now
         booking.book_seat(event, person, now=now, waitlist=True)
     db.session.commit()
 
-    lectures.cancel_lecture(event, "停电", now=now)  # email isn't configured: no deliveries
+    event_service.cancel_event(event, "停电", actor=None, now=now)  # email isn't configured: no deliveries
     db.session.commit()
     assert len(all_messages()) == 3
     assert db.session.execute(sa.select(sa.func.count()).select_from(Delivery)).scalar_one() == 0
@@ -357,7 +358,7 @@ def test_email_deliveries_follow_the_persons_choices_and_the_site_setup(app, now
     other = make_event(capacity=0)
     for person in (chooser, quiet, without):
         booking.book_seat(other, person, now=now, waitlist=True)
-    lectures.cancel_lecture(other, "停电", now=now)
+    event_service.cancel_event(other, "停电", actor=None, now=now)
     db.session.commit()
     [delivery] = db.session.execute(sa.select(Delivery)).scalars().all()
     assert delivery.address == "chooser@example.org" and delivery.channel == "email"
@@ -375,7 +376,7 @@ def test_deactivation_is_emailed_even_though_the_account_is_closed(app, now):
     db.session.add(Booking(quota_id=event.seat_quota_id, event_id=event.id, user_id=person.id,
                            status=BookingStatus.WAITLISTED, created_at=now, waitlisted_at=now))
     db.session.flush()
-    lectures.cancel_lecture(event, "停电", now=now)
+    event_service.cancel_event(event, "停电", actor=None, now=now)
     notifications.password_was_reset(make_user(), now=now)
     db.session.commit()
     [delivery] = db.session.execute(sa.select(Delivery)).scalars().all()

@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy.exc import IntegrityError
 
 from models import Booking, EntryKind, OutcomeStatus, PointsRule, Role, ServiceEntry, ShiftOutcome, User, db
+from services import events as event_service
 from services import booking as booking_service
 from services import points, shifts
 from services.dates import LOCAL_TZ, now_utc
@@ -17,7 +18,6 @@ from services.errors import (
     BalanceBelowZero, EventCancelled, HoursBelowZero, NotAShift, NotEnoughPoints, NothingToChange,
     OutcomeTooEarly, ReasonRequired,
 )
-from services.lectures import cancel_lecture
 from tests.conftest import make_event, make_member, make_role, make_talk, make_team, make_user
 
 from .test_race import race
@@ -164,7 +164,7 @@ def test_shifts_at_cancelled_events_are_not_credited(app, now, organizer):
     team = make_team()
     member = make_member(team)
     booking, talk = served_shift(team, member)
-    cancel_lecture(talk, "临时停电", now=now)
+    event_service.cancel_event(talk, "临时停电", actor=None, now=now)
     db.session.commit()
     with pytest.raises(EventCancelled):
         points.record_outcome(booking, SERVED, organizer, now=now)

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import AuditEntry, EventStatus, Program, ProgramKind, Role, Troupe, YouthRules, db
+from services import events as event_service
 from services import feeds, lectures, program_kinds, programs, series as series_service, talks, troupes, venues, youth
 from services.errors import (
     CannotRun, MemberLimitBelowMembers, OnlyOneLectureTeam, PersonNotFound, ProgramHasComingEvents,
@@ -151,7 +152,7 @@ def test_an_archived_program_leaves_residents_lists_and_feeds_but_keeps_its_hist
     lecture_program = make_program(series=["齐国故城系"])
     past = make_event(lecture_program, starts_in=timedelta(days=-2), title="过去的讲座")
     cancelled = make_event(lecture_program, starts_in=timedelta(days=5), title="取消的讲座")
-    lectures.cancel_lecture(cancelled, "改期", now=now)
+    event_service.cancel_event(cancelled, "改期", actor=None, now=now)
     troupe = make_troupe()
     youth_program = make_program(ProgramKind.YOUTH, slug="songdu", name="少儿诵读班")
     db.session.commit()

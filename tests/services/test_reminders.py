@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from models import Notification, NotificationKind, Role, db
+from services import events as event_service
 from services import booking, lectures, reminders, shifts, youth
 from services.notification_texts import render
 from tests.conftest import (
@@ -110,7 +111,7 @@ def test_cancelled_events_and_cancelled_bookings_get_no_reminder_and_a_moved_eve
     booking.book_seat(moved, person, now=now)
     dropped = booking.book_seat(moved, gave_up, now=now)
     booking.cancel_booking(dropped, now=now)
-    lectures.cancel_lecture(cancelled, "停电", now=now)
+    event_service.cancel_event(cancelled, "停电", actor=None, now=now)
     db.session.commit()
     time_machine.move_to(moved.starts_at - timedelta(hours=10), tick=True)
     from services.dates import now_utc
@@ -120,10 +121,10 @@ def test_cancelled_events_and_cancelled_bookings_get_no_reminder_and_a_moved_eve
     assert first.event_id == moved.id and first.user_id == person.id
 
     later = moved.starts_at + timedelta(days=7)
-    lectures.update_lecture(moved, lectures.LectureChanges(
+    event_service.edit_event(moved, event_service.EventChanges(
         title=moved.title, speaker="", summary="", series=None, venue=None, starts_at=later,
         ends_at=later + timedelta(hours=1), capacity=5, booking_cutoff_minutes=60,
-    ), now=now_utc())
+    ), actor=None, now=now_utc())
     db.session.commit()
     assert reminders.send_reminders(now=now_utc()) == 0
     time_machine.move_to(later - timedelta(hours=10), tick=True)

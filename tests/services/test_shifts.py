@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -9,8 +10,9 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from models import Booking, BookingStatus, OutcomeStatus, Quota, Role, ShiftOutcome, ShiftRole, User, db
+from services import events as event_service
 from services import booking as booking_service
-from services import capacity, lectures, shifts, talks
+from services import capacity, shifts, talks
 from services.dates import now_utc
 from services.errors import (
     EventCancelled, EventStarted, NotAMember, NotAVolunteer, ReasonRequired, ReleaseTooLate, RoleClosed, RoleFull,
@@ -158,7 +160,7 @@ def test_cancelled_or_started_events_take_no_sign_ups(app, now):
     with pytest.raises(EventStarted):
         shifts.sign_up(role, member, now=talk.starts_at)
     db.session.rollback()
-    lectures.cancel_lecture(talk, "大风降温", now=now)
+    event_service.cancel_event(talk, "大风降温", actor=None, now=now)
     db.session.commit()
     with pytest.raises(EventCancelled):
         shifts.sign_up(role, member, now=now)
@@ -232,7 +234,7 @@ def test_withdrawn_shifts_and_cancelled_events_no_longer_block(app, now):
     shifts.withdraw(held, now=now)
     shifts.sign_up(talk_role(second), member, now=now)
     db.session.commit()
-    lectures.cancel_lecture(second, "场地维修", now=now)
+    event_service.cancel_event(second, "场地维修", actor=None, now=now)
     db.session.commit()
     assert shifts.sign_up(talk_role(third), member, now=now).is_confirmed
 
@@ -292,7 +294,7 @@ def test_a_talk_cannot_move_onto_a_holders_other_shift(app, now):
                                 starts_at=other.starts_at + timedelta(minutes=30),
                                 ends_at=other.ends_at + timedelta(minutes=30))
     with pytest.raises(ShiftsOverlapAfterMove) as refused:
-        talks.update_talk(talk, details, now=now)
+        talks.update_talk(talk, details, actor=None, now=now)
     db.session.rollback()
     assert "陈玉兰" in str(refused.value)
     db.session.refresh(talk)
@@ -300,7 +302,7 @@ def test_a_talk_cannot_move_onto_a_holders_other_shift(app, now):
 
     touching = talks.TalkDetails(title=talk.title, theme=None, venue=None,
                                  starts_at=other.ends_at, ends_at=other.ends_at + timedelta(hours=1))
-    talks.update_talk(talk, touching, now=now)
+    talks.update_talk(talk, touching, actor=None, now=now)
     db.session.commit()
     assert talk.starts_at == other.ends_at
 
@@ -314,12 +316,10 @@ def test_a_wednesday_lecture_cannot_move_onto_its_hosts_other_shift(app, now):
     shifts.sign_up(host, member, now=now)
     shifts.sign_up(talk_role(talk), member, now=now)
     db.session.commit()
-    changes = lectures.LectureChanges(
-        title=lecture.title, speaker="", summary="", series=None, venue=None, starts_at=talk.starts_at,
-        ends_at=talk.starts_at + timedelta(minutes=90), capacity=5, booking_cutoff_minutes=60,
-    )
+    changes = replace(event_service.EventChanges.of(lecture), starts_at=talk.starts_at,
+                      ends_at=talk.starts_at + timedelta(minutes=90))
     with pytest.raises(ShiftsOverlapAfterMove):
-        lectures.update_lecture(lecture, changes, now=now)
+        event_service.edit_event(lecture, changes, actor=None, now=now)
     db.session.rollback()
 
 
@@ -459,7 +459,7 @@ def test_a_new_talk_gets_the_default_roles(app, now):
         team, talks.TalkDetails(title="学习贯彻党的二十大精神", theme=team.series[0], venue=None,
                                 new_place="7号楼单元活动室（第25网格）", starts_at=start,
                                 ends_at=start + timedelta(hours=1)),
-        list(shifts.DEFAULT_ROLES), now=now,
+        list(shifts.DEFAULT_ROLES), actor=None, now=now,
     )
     db.session.commit()
     roles = shifts.roles_by_event([event.id])[event.id]

@@ -9,12 +9,14 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from models import Booking, Event, TroupeMembership, TroupeMembershipStatus, Quota, Role, Troupe, db
+from services import events as event_service
 from services import schedules, troupes
 from services.dates import to_local
 from services.errors import (
-    ApplicationDecided, EventFull, LeaderNotFound, MemberLimitBelowMembers, NotBookable, ScheduleError,
+    ApplicationDecided, EventEndsBeforeStart, EventFull, EventInThePast, LeaderNotFound, MemberLimitBelowMembers,
+    NotBookable, ScheduleError,
 )
-from tests.conftest import make_troupe, make_user
+from tests.conftest import every_day, make_troupe, make_user
 
 
 def later(now, seconds):
@@ -219,6 +221,7 @@ def rehearsal_plan(now, **changes):
     values = dict(
         title="排练", weekdays=frozenset({1, 3}), start_time=time(9), end_time=time(11),
         first_day=first, last_day=first + timedelta(days=27),
+        include_days=every_day(first, first + timedelta(days=27)),
     )
     values.update(changes)
     return schedules.WeeklyPlan(**values)
@@ -226,7 +229,7 @@ def rehearsal_plan(now, **changes):
 
 def test_a_rehearsal_schedule_generates_rehearsals_on_the_chosen_weekdays(app, now):
     program = make_troupe()
-    schedule = troupes.add_rehearsals(program, rehearsal_plan(now), now=now)
+    schedule = troupes.add_rehearsals(program, rehearsal_plan(now), actor=None, now=now)
     db.session.commit()
 
     days = [to_local(e.starts_at) for e in schedule.events]
@@ -239,7 +242,7 @@ def test_a_rehearsal_schedule_generates_rehearsals_on_the_chosen_weekdays(app, n
 
     # Laying out the same schedule again adds nothing twice.
     with pytest.raises(ScheduleError):
-        troupes.add_rehearsals(program, rehearsal_plan(now), now=now)
+        troupes.add_rehearsals(program, rehearsal_plan(now), actor=None, now=now)
     db.session.rollback()
 
 
@@ -259,7 +262,7 @@ def test_a_rehearsal_schedule_that_makes_no_sense_is_refused(app, now, changes):
     if "last_day_offset" in changes:
         changes["last_day"] = plan.first_day + timedelta(days=changes.pop("last_day_offset"))
     with pytest.raises(ScheduleError) as refused:
-        troupes.add_rehearsals(program, rehearsal_plan(now, **changes), now=now)
+        troupes.add_rehearsals(program, rehearsal_plan(now, **changes), actor=None, now=now)
     db.session.rollback()
     assert str(refused.value)
     assert db.session.execute(sa.select(sa.func.count()).select_from(Event)).scalar_one() == 0
@@ -269,13 +272,13 @@ def test_members_see_the_rehearsals_of_their_troupes_and_a_cancelled_one_with_it
     leader = make_user("队长")
     program = make_troupe(leader=leader)
     other = make_troupe("京剧票友社")
-    schedule = troupes.add_rehearsals(program, rehearsal_plan(now), now=now)
-    troupes.add_rehearsals(other, rehearsal_plan(now), now=now)
+    schedule = troupes.add_rehearsals(program, rehearsal_plan(now), actor=None, now=now)
+    troupes.add_rehearsals(other, rehearsal_plan(now), actor=None, now=now)
     member = make_user("队员")
     troupes.approve(troupes.apply(program, member, note="", now=now), by=leader, now=now)
     db.session.commit()
 
-    troupes.cancel_event(schedule.events[0], "文化中心检修", now=now)
+    event_service.cancel_event(schedule.events[0], "文化中心检修", actor=None, now=now)
     db.session.commit()
 
     mine = troupes.my_troupes(member, now=now)
@@ -291,8 +294,8 @@ def test_performances_are_booked_like_lectures_and_rehearsals_cannot_be(app, now
     show = troupes.add_performance(program, troupes.PerformancePlan(
         title="社区篮球赛", summary="", starts_at=start, ends_at=start + timedelta(hours=2),
         capacity=1, booking_cutoff_minutes=60,
-    ), now=now)
-    rehearsal = troupes.add_rehearsals(program, rehearsal_plan(now), now=now).events[0]
+    ), actor=None, now=now)
+    rehearsal = troupes.add_rehearsals(program, rehearsal_plan(now), actor=None, now=now).events[0]
     db.session.commit()
 
     assert troupes.upcoming_performances(now=now, program=program) == [show]
@@ -311,9 +314,10 @@ def test_performances_are_booked_like_lectures_and_rehearsals_cannot_be(app, now
 def test_a_performance_must_end_after_it_starts_and_not_be_in_the_past(app, now):
     program = make_troupe()
     start = now + timedelta(days=3)
-    for starts_at, ends_at in ((start, start), (now - timedelta(hours=1), now + timedelta(hours=1))):
-        with pytest.raises(ScheduleError):
+    for starts_at, ends_at, refusal in ((start, start, EventEndsBeforeStart),
+                                        (now - timedelta(hours=1), now + timedelta(hours=1), EventInThePast)):
+        with pytest.raises(refusal):
             troupes.add_performance(program, troupes.PerformancePlan(
                 title="书画笔会", summary="", starts_at=starts_at, ends_at=ends_at, capacity=10,
-                booking_cutoff_minutes=0), now=now)
+                booking_cutoff_minutes=0), actor=None, now=now)
         db.session.rollback()

@@ -13,7 +13,7 @@ from services import roster as roster_service
 from services.booking import book_seat
 from services.dates import local_datetime, to_local
 from tests.conftest import (
-    make_child, make_event, make_program, make_role, make_team, make_troupe, make_user, make_youth_program,
+    every_day, make_child, make_event, make_program, make_role, make_team, make_troupe, make_user, make_youth_program,
 )
 
 DOMAIN = "linli.example.org"
@@ -39,7 +39,8 @@ def add_rehearsals(program, now, *, first_in=timedelta(days=1), days=13):
     schedule = troupes.add_rehearsals(program, schedules.WeeklyPlan(
         title="排练", weekdays=frozenset(range(7)), start_time=time(9), end_time=time(11),
         first_day=first, last_day=first + timedelta(days=days),
-    ), now=now)
+        include_days=every_day(first, first + timedelta(days=days)),
+    ), actor=None, now=now)
     db.session.commit()
     return schedule.events
 
@@ -49,7 +50,7 @@ def add_performance(program, now):
     event = troupes.add_performance(program, troupes.PerformancePlan(
         title="吕剧专场", summary="", starts_at=start, ends_at=start + timedelta(hours=2),
         capacity=10, booking_cutoff_minutes=60,
-    ), now=now)
+    ), actor=None, now=now)
     db.session.commit()
     return event
 

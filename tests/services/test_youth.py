@@ -10,6 +10,7 @@ from flask_babel import force_locale
 
 from models import Booking, BookingStatus, Quota, db
 from models.youth import age_on
+from services import events as event_service
 from services import booking as booking_service
 from services import schedules, youth
 from services.dates import LOCAL_TZ, to_local
@@ -17,15 +18,14 @@ from services.errors import (
     ChildNotFound, ChildTooOld, ChildTooYoung, EventFull, TermClassFull, TermClassRefused,
     TermClassWaiting, TermOver,
 )
-from tests.conftest import make_child, make_event, make_user, make_youth_program
+from tests.conftest import every_day, make_child, make_event, make_user, make_youth_program
 
 
 def class_on(program, day: date, *, at=time(9, 30), capacity=10, now=None):
     """A class of ``program`` on a given local day."""
-    from services.lectures import new_event
 
     start = datetime.combine(day, at, tzinfo=LOCAL_TZ)
-    event = new_event(program, title="经典诵读", starts_at=start, ends_at=start + timedelta(hours=1),
+    event = event_service.new_event(program, title="经典诵读", starts_at=start, ends_at=start + timedelta(hours=1),
                       capacity=capacity, booking_cutoff=timedelta(hours=1), now=now)
     db.session.commit()
     return event
@@ -281,9 +281,9 @@ def make_term(program, now, *, weeks=4, capacity=10):
     plan = schedules.WeeklyPlan(
         title="2026 秋季学期", weekdays=frozenset({5}), start_time=time(9, 30), end_time=time(10, 30),
         first_day=first, last_day=first + timedelta(days=7 * weeks - 1), capacity=capacity,
-        booking_cutoff_minutes=60,
+        booking_cutoff_minutes=60, include_days=every_day(first, first + timedelta(days=7 * weeks - 1)),
     )
-    term = youth.create_term(program, plan, now=now)
+    term = youth.create_term(program, plan, actor=None, now=now)
     db.session.commit()
     return term
 
@@ -359,7 +359,7 @@ def test_a_whole_term_booking_stops_at_a_class_the_child_waits_for(recitation, p
 
 def test_a_whole_term_booking_skips_past_and_cancelled_classes(recitation, parent, now):
     term = make_term(recitation, now)
-    youth.cancel_class(term.events[1], "老师生病", now=now)
+    event_service.cancel_event(term.events[1], "老师生病", actor=None, now=now)
     db.session.commit()
     child = make_child(parent)
     after_first = term.events[0].starts_at + timedelta(minutes=5)

@@ -15,7 +15,7 @@ from models import Booking, BookingStatus, Child, Event, Quota, User, WeeklySche
 from services import schedules, youth
 from services.dates import now_utc, to_local
 from services.errors import EventFull, LinliError
-from tests.conftest import make_child, make_event, make_user, make_youth_program
+from tests.conftest import every_day, make_child, make_event, make_user, make_youth_program
 from tests.services.test_race import race
 
 RACERS = 30
@@ -88,7 +88,8 @@ def test_whole_term_bookings_racing_with_single_classes_are_all_or_nothing(app):
     term = youth.create_term(program, schedules.WeeklyPlan(
         title="秋季学期", weekdays=frozenset({5}), start_time=time(9, 30), end_time=time(10, 30),
         first_day=first, last_day=first + timedelta(days=20), capacity=10, booking_cutoff_minutes=60,
-    ), now=now)
+        include_days=every_day(first, first + timedelta(days=20)),
+    ), actor=None, now=now)
     db.session.commit()
     assert len(term.events) == 3
     small = term.events[1]
