@@ -29,11 +29,14 @@ from .calendar import CalendarToken  # noqa: E402
 from .login_failure import LoginFailure  # noqa: E402
 from .membership import Membership, MembershipStatus  # noqa: E402
 from .shift import OutcomeStatus, PointsRule, ShiftOutcome, ShiftRole  # noqa: E402
-from .service import EntryKind, ServiceEntry  # noqa: E402
+from .service import EntryKind, ServiceActivity, ServiceEntry  # noqa: E402
 from .schedule import WeeklySchedule, weekly_schedule_events  # noqa: E402
 from .troupe import Troupe, TroupeMembership, TroupeMembershipStatus  # noqa: E402
 from .youth import Child, Gender, YouthRules  # noqa: E402
 from .audit import AuditEntry  # noqa: E402
+from .neighbourhood import Building, BuildingLeader, Grid, GridWorker, OfflineResident, Residence  # noqa: E402
+from .audience import AudienceKind, EventAudience  # noqa: E402
+from .reward import Honour, Redemption, RedemptionStatus, RewardItem  # noqa: E402
 from .attendance import (  # noqa: E402
     ATTENDED_STATUSES, Attendance, AttendanceChange, AttendanceStatus, CheckInMethod,
 )
@@ -43,7 +46,9 @@ __all__ = [
     "program_organizers", "Event", "EventStatus", "Booking", "BookingStatus", "Quota",
     "CalendarToken", "LoginFailure",
     "Membership", "MembershipStatus", "ShiftRole", "PointsRule", "ShiftOutcome", "OutcomeStatus",
-    "ServiceEntry", "EntryKind",
+    "ServiceEntry", "EntryKind", "ServiceActivity",
+    "Grid", "Building", "BuildingLeader", "GridWorker", "Residence", "OfflineResident",
+    "AudienceKind", "EventAudience", "RewardItem", "Redemption", "RedemptionStatus", "Honour",
     "WeeklySchedule", "weekly_schedule_events", "Troupe", "TroupeMembership", "TroupeMembershipStatus",
     "Child", "Gender", "YouthRules",
     "AuditEntry", "Attendance", "AttendanceChange", "AttendanceStatus", "CheckInMethod", "ATTENDED_STATUSES",
