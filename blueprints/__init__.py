@@ -4,7 +4,11 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every area of the site to ``app``."""
-    from . import account, admin, attendance, auth, calendar, lecture_team, lectures, main, troupes, youth
+    from . import (
+        account, admin, attendance, audiences, auth, buildings, calendar, lecture_team, lectures, main, points,
+        troupes, youth,
+    )
 
-    for module in (main, auth, lectures, lecture_team, troupes, youth, account, admin, calendar, attendance):
+    for module in (main, auth, lectures, lecture_team, troupes, youth, account, admin, calendar, attendance,
+                   buildings, audiences, points):
         app.register_blueprint(module.bp)

@@ -120,6 +120,7 @@ def bookings_of(
             contains_eager(Booking.event).joinedload(Event.venue),
             contains_eager(Booking.event).joinedload(Event.series),
             joinedload(Booking.child),
+            joinedload(Booking.booked_by).lazyload(User.role_links),
         )
     )
     if past:

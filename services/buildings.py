@@ -401,6 +401,18 @@ def residence_of(user: User) -> Residence | None:
     ).scalar_one_or_none()
 
 
+def residences_of(user_ids: Iterable[int]) -> dict[int, Residence]:
+    """Where each of the people lives, by person id, with buildings and grids (one query)."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Residence).where(Residence.user_id.in_(ids))
+        .options(joinedload(Residence.building).joinedload(Building.grid))
+    ).scalars()
+    return {row.user_id: row for row in rows}
+
+
 def set_residence(user: User, building: Building, *, unit: str = "", room: str = "", now: datetime) -> Residence:
     """Record where the person lives: a building from the list, and optionally unit and room."""
     begin_write()

@@ -383,3 +383,11 @@ class NotAllowedToCredit(PointsError):
 
 class HonourGiven(LinliError):
     message = _l("%(name)s already has the honour %(title)s for %(year)s.")
+
+
+class NameNotUnique(NeighbourhoodError):
+    message = _l("%(count)s people are called %(name)s. Please give the mobile number instead.")
+
+
+class NameNotFound(NeighbourhoodError):
+    message = _l("Nobody called %(name)s is on Linli. Give a mobile number, or check the name.")

@@ -13,6 +13,7 @@ from models import (
     Event, EventStatus, Program, ProgramKind, Quota, Role, Series, User, Venue, db, program_organizers,
 )
 
+from . import audiences
 from .capacity import set_capacity
 from .dates import local_datetime, to_local, weekly_days
 from .db import begin_write
@@ -189,12 +190,14 @@ def lecture_series() -> list[Series]:
     )
 
 
-def upcoming_lectures_query(*, now: datetime, series: Series | None = None):
-    """A select of lectures not yet over, soonest first, with what the list shows."""
+def upcoming_lectures_query(*, now: datetime, series: Series | None = None, viewer: User | None = None):
+    """A select of lectures not yet over that ``viewer`` may see (events for a group only
+    to its members and organizers; None: someone not logged in), soonest first, with what
+    the list shows."""
     query = (
         sa.select(Event)
         .join(Event.program)
-        .where(Program.kind == ProgramKind.LECTURE_SERIES, Event.ends_at >= now)
+        .where(Program.kind == ProgramKind.LECTURE_SERIES, Event.ends_at >= now, audiences.visible_to(viewer))
         .options(joinedload(Event.series), joinedload(Event.venue))
         .order_by(Event.starts_at, Event.id)
     )

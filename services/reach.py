@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -37,6 +37,10 @@ class Period:
     key: str
     first_day: date
     end_day: date  # the day after the last
+
+    @property
+    def last_day(self) -> date:
+        return self.end_day - timedelta(days=1)
 
     @property
     def since(self) -> datetime:

@@ -21,10 +21,11 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from models import Honour, Quota, Redemption, RedemptionStatus, RewardItem, User, db
 
-from . import audit, capacity, points
+from . import accounts, audit, buildings, capacity, points
 from .db import begin_write
 from .errors import (
-    HonourGiven, NotEnoughPoints, OutOfStock, ReasonRequired, RedemptionDecided, RewardError, RewardWithdrawn,
+    HonourGiven, NameNotFound, NameNotUnique, NotEnoughPoints, OutOfStock, ReasonRequired, RedemptionDecided,
+    RewardError, RewardWithdrawn,
 )
 from .locks import lock_person
 
@@ -247,6 +248,26 @@ def recently_decided(*, limit: int = 20) -> list[Redemption]:
 
 
 # --- honours ----------------------------------------------------------------------------------
+
+
+def person_for_honour(text: str) -> User:
+    """The person an honour is for: by mobile number, or by name for someone without one
+    (a neighbour a building leader added) when exactly one active person has that name.
+
+    :raises PersonNotFound, NameNotFound, NameNotUnique: saying what to do instead.
+    """
+    text = text.strip()
+    phone = accounts.normalize_phone(text)
+    if accounts.is_valid_phone(phone):
+        return buildings.person_by_phone(phone)
+    people = db.session.execute(
+        sa.select(User).where(User.display_name == text, User.is_active_account.is_(True)).limit(10)
+    ).scalars().all()
+    if not people:
+        raise NameNotFound(name=text)
+    if len(people) > 1:
+        raise NameNotUnique(name=text, count=len(people))
+    return people[0]
 
 
 def give_honour(user: User, *, title: str, year: int, citation: str, actor: User, now: datetime) -> Honour:

@@ -247,7 +247,7 @@ class RosterRow:
         if not query:
             return True
         if query.isdigit():
-            return self.user.phone.endswith(query) or (
+            return (self.user.has_phone and self.user.phone.endswith(query)) or (
                 len(query) == 8 and self.booking is not None and self.booking.ticket_code == query
             )
         needle = query.casefold()

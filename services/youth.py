@@ -327,11 +327,13 @@ def terms_of(program: Program, *, now: datetime) -> list[WeeklySchedule]:
     return schedules.schedules_of([program.id], now=now, with_events=True)
 
 
-def single_classes(program: Program, *, now: datetime) -> list[Event]:
-    """Coming classes of the program that belong to no term."""
+def single_classes(program: Program, *, now: datetime, viewer: User | None = None) -> list[Event]:
+    """Coming classes of the program that belong to no term and that ``viewer`` may see
+    (None: someone not logged in)."""
     return list(db.session.execute(
         sa.select(Event)
-        .where(Event.program_id == program.id, Event.ends_at >= now, ~schedules.is_scheduled())
+        .where(Event.program_id == program.id, Event.ends_at >= now, ~schedules.is_scheduled(),
+               audiences.visible_to(viewer))
         .options(joinedload(Event.venue))
         .order_by(Event.starts_at, Event.id)
     ).scalars())

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from models import Booking, BookingStatus, Event, Program, ProgramKind, Role, Series, Venue, db
 from services import booking as booking_service
-from services import capacity, lectures
+from services import audiences, capacity, lectures
 from services.dates import local_datetime, now_utc, to_local
 from services.errors import LinliError, ShiftsOverlapAfterMove
 
@@ -26,8 +26,8 @@ bp = Blueprint("lectures", __name__, url_prefix="/lectures")
 def get_lecture_or_404(event_id: int) -> Event:
     """Load a lecture or answer 404."""
     event = lectures.get_lecture(event_id)
-    if event is None:
-        abort(404)
+    if event is None or not audiences.may_see(event, current_user):
+        abort(404)  # a lecture for a group (e.g. building leaders) doesn't exist for others
     return event
 
 
@@ -48,7 +48,7 @@ def index():
     all_series = lectures.lecture_series()
     chosen = next((s for s in all_series if s.slug == request.args.get("series")), None)
     page = db.paginate(
-        lectures.upcoming_lectures_query(now=now, series=chosen),
+        lectures.upcoming_lectures_query(now=now, series=chosen, viewer=current_user),
         page=page_arg(), per_page=current_app.config["LECTURES_PER_PAGE"], error_out=False,
     )
     events = page.items

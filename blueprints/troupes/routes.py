@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from models import Event, TroupeMembership, Program, Troupe, db
 from services import booking as booking_service
-from services import capacity, schedules, troupes
+from services import audiences, capacity, schedules, troupes
 from services.dates import local_datetime, now_utc
 from services.errors import LinliError
 
@@ -33,7 +33,7 @@ def get_troupe_or_404(slug: str) -> tuple[Program, Troupe]:
 def get_event_or_404(event_id: int) -> Event:
     """Load a troupe's rehearsal or performance, or answer 404."""
     event = troupes.get_troupe_event(event_id)
-    if event is None:
+    if event is None or not audiences.may_see(event, current_user):
         abort(404)
     return event
 
@@ -59,7 +59,7 @@ def get_membership_or_404(program: Program, membership_id: int) -> TroupeMembers
 def index():
     """The troupe directory and the coming performances."""
     now = now_utc()
-    performances = troupes.upcoming_performances(now=now, limit=10)
+    performances = troupes.upcoming_performances(now=now, limit=10, viewer=current_user)
     return render_template(
         "troupes/index.html", entries=troupes.directory(now=now), performances=performances,
         waiting=capacity.waiting_counts(e.seat_quota_id for e in performances),
@@ -80,7 +80,7 @@ def render_detail(program: Program, troupe: Troupe, apply_form: ApplyForm):
     membership = troupes.latest_membership(program, current_user)
     can_manage = troupes.can_manage(current_user, program, troupe)
     sees_rehearsals = can_manage or (membership is not None and membership.is_member)
-    performances = troupes.upcoming_performances(now=now, program=program)
+    performances = troupes.upcoming_performances(now=now, program=program, viewer=current_user)
     return render_template(
         "troupes/detail.html", program=program, troupe=troupe, membership=membership,
         position=troupes.waiting_position(membership) if membership else None,
@@ -172,7 +172,7 @@ def manage(slug: str):
     program, troupe = get_troupe_or_404(slug)
     require_manager(program, troupe)
     now = now_utc()
-    performances = troupes.upcoming_performances(now=now, program=program)
+    performances = troupes.upcoming_performances(now=now, program=program, viewer=current_user)
     return render_template(
         "troupes/manage.html", program=program, troupe=troupe, roster=troupes.roster(program),
         schedules=schedules.schedules_of([program.id], now=now),
