@@ -100,7 +100,7 @@ def resident(resident_id: int):
     children = youth.children_of(resident)
     classes = households.bookable_classes(resident, now=now) if children else []
     rules = youth.rules_by_program({e.program_id for e in classes})
-    booked_events = {b.event_id for b in upcoming if b.child_id is None}
+    booked_events = {b.event_id: b for b in upcoming if b.child_id is None}
     booked_classes = {(b.event_id, b.child_id) for b in upcoming if b.child_id is not None}
     return render_template(
         "buildings/resident.html", resident=resident, now=now, upcoming=upcoming,
