@@ -211,7 +211,7 @@ def seed() -> list[tuple[str, User]]:
     )
     building_leader, grid_worker = demo_neighbourhood.seed(
         now=now, admin=admin, organizer=organizer, residents=residents, venues=venues, wenshi=wenshi, term=term,
-        past_lectures=past_lectures, password=DEMO_PASSWORD,
+        password=DEMO_PASSWORD,
     )
     return [
         ("admin", admin), ("organizer", organizer), ("resident", residents[0]), ("resident", residents[9]),

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from models import AttendanceStatus, AudienceKind, Event, Program, ServiceActivity, User, Venue, db
+from models import AudienceKind, Event, Program, ServiceActivity, User, Venue, db
 
-from services import accounts, attendance, audiences, booking, buildings, households, lectures, points, rewards
+from services import accounts, audiences, booking, buildings, households, lectures, points, rewards
 from services.dates import local_datetime, to_local
 
 # grid number, name, [(building, households)]
@@ -49,7 +49,7 @@ REWARDS = [
 
 
 def seed(*, now: datetime, admin: User, organizer: User, residents: list[User], venues: list[Venue],
-         wenshi: Program, term: list[Event], past_lectures: list[Event], password: str) -> tuple[User, User]:
+         wenshi: Program, term: list[Event], password: str) -> tuple[User, User]:
     """Build the grids and everything on them; return the demo building leader and grid worker."""
     grids, blocks_of = {}, {}
     for number, name, blocks in GRIDS:
@@ -78,10 +78,6 @@ def seed(*, now: datetime, admin: User, organizer: User, residents: list[User], 
     households.book_for(leader, wang, full, now=now, waitlist=True)
     households.book_for(leader, wang, moved, now=now)
     households.book_for(leader, li, later, now=now)
-    last_past = past_lectures[0]
-    came, _new = households.book_for(leader, wang, last_past, now=last_past.starts_at - timedelta(days=2))
-    attendance.mark_booking(last_past, came.id, AttendanceStatus.PRESENT, actor=organizer,
-                            now=last_past.starts_at - timedelta(minutes=10))
 
     # A training for the building leaders only (the report names one), booked by a leader.
     start = local_datetime(to_local(now).date() + timedelta(days=9), time(14, 30))

@@ -29,6 +29,17 @@ from .db import begin_write
 from .errors import AudienceError, NotInAudience
 
 
+class _Anyone:
+    """Stands for "no one in particular": code that isn't showing events to a person."""
+
+    def __repr__(self) -> str:
+        return "ANYONE"
+
+
+# ``visible_to(ANYONE)`` filters nothing (the default of lookups that take a ``viewer``).
+ANYONE = _Anyone()
+
+
 def is_open():
     """SQL condition on :class:`Event`: the event is open to everyone (for public feeds)."""
     return ~sa.exists().where(EventAudience.event_id == Event.id)
@@ -65,7 +76,10 @@ def _belongs(user_id: int):
 def visible_to(user: User | None):
     """SQL condition on :class:`Event`: ``user`` may see the event — it is open to
     everyone, they belong to its group, or they organize its program (administrators
-    see everything; someone not logged in sees open events only)."""
+    see everything; someone not logged in sees open events only; ``ANYONE`` filters
+    nothing)."""
+    if user is ANYONE:
+        return sa.true()
     if user is None or not getattr(user, "is_authenticated", False):
         return is_open()
     if user.has_role(Role.ADMIN):

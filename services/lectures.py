@@ -206,12 +206,13 @@ def upcoming_lectures_query(*, now: datetime, series: Series | None = None, view
     return query
 
 
-def get_lecture(event_id: int) -> Event | None:
-    """The lecture with ``event_id`` (an event of a lecture-series program), or None."""
+def get_lecture(event_id: int, *, viewer=audiences.ANYONE) -> Event | None:
+    """The lecture with ``event_id`` (an event of a lecture-series program) if ``viewer``
+    may see it, or None."""
     event = db.session.execute(
         sa.select(Event)
         .join(Event.program)
-        .where(Event.id == event_id, Program.kind == ProgramKind.LECTURE_SERIES)
+        .where(Event.id == event_id, Program.kind == ProgramKind.LECTURE_SERIES, audiences.visible_to(viewer))
         .options(joinedload(Event.series), joinedload(Event.venue), joinedload(Event.program))
     ).scalar_one_or_none()
     return event

@@ -217,12 +217,13 @@ def members_at_rehearsals(events: list[Event]) -> dict[int, list[tuple[User, Row
     return expected
 
 
-def get_troupe_event(event_id: int) -> Event | None:
-    """The rehearsal or performance with ``event_id`` (an event of a troupe), or None."""
+def get_troupe_event(event_id: int, *, viewer=audiences.ANYONE) -> Event | None:
+    """The rehearsal or performance with ``event_id`` (an event of a troupe) if ``viewer``
+    may see it, or None."""
     return db.session.execute(
         sa.select(Event)
         .join(Event.program)
-        .where(Event.id == event_id, Program.kind == ProgramKind.TROUPE)
+        .where(Event.id == event_id, Program.kind == ProgramKind.TROUPE, audiences.visible_to(viewer))
         .options(joinedload(Event.venue), joinedload(Event.program))
     ).scalar_one_or_none()
 

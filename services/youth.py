@@ -302,12 +302,12 @@ def book_term(term: WeeklySchedule, child: Child, parent: User, *, now: datetime
 # --- what pages show ----------------------------------------------------------------
 
 
-def get_class(event_id: int) -> Event | None:
-    """The youth class with ``event_id``, or None."""
+def get_class(event_id: int, *, viewer=audiences.ANYONE) -> Event | None:
+    """The youth class with ``event_id`` (if ``viewer`` may see it), or None."""
     return db.session.execute(
         sa.select(Event)
         .join(Event.program)
-        .where(Event.id == event_id, Program.kind == ProgramKind.YOUTH)
+        .where(Event.id == event_id, Program.kind == ProgramKind.YOUTH, audiences.visible_to(viewer))
         .options(joinedload(Event.venue), joinedload(Event.program))
     ).scalar_one_or_none()
 

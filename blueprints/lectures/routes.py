@@ -25,9 +25,9 @@ bp = Blueprint("lectures", __name__, url_prefix="/lectures")
 
 def get_lecture_or_404(event_id: int) -> Event:
     """Load a lecture or answer 404."""
-    event = lectures.get_lecture(event_id)
-    if event is None or not audiences.may_see(event, current_user):
-        abort(404)  # a lecture for a group (e.g. building leaders) doesn't exist for others
+    event = lectures.get_lecture(event_id, viewer=current_user)
+    if event is None:
+        abort(404)  # also a lecture for a group (e.g. building leaders) the person isn't in
     return event
 
 
@@ -73,6 +73,7 @@ def detail(event_id: int):
         book_form=BookForm(), cancel_form=ConfirmForm(),
         can_manage=event.program.is_organized_by(current_user),
         refusal=booking_service.booking_refusal(event, now),
+        group=audiences.describe(group) if (group := audiences.audience_of(event)) else None,
     )
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from models import Event, TroupeMembership, Program, Troupe, db
 from services import booking as booking_service
-from services import audiences, capacity, schedules, troupes
+from services import capacity, schedules, troupes
 from services.dates import local_datetime, now_utc
 from services.errors import LinliError
 
@@ -32,8 +32,8 @@ def get_troupe_or_404(slug: str) -> tuple[Program, Troupe]:
 
 def get_event_or_404(event_id: int) -> Event:
     """Load a troupe's rehearsal or performance, or answer 404."""
-    event = troupes.get_troupe_event(event_id)
-    if event is None or not audiences.may_see(event, current_user):
+    event = troupes.get_troupe_event(event_id, viewer=current_user)
+    if event is None:
         abort(404)
     return event
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from models import Child, Event, Program, db
 from services import booking as booking_service
-from services import audiences, capacity, schedules, youth
+from services import capacity, schedules, youth
 from services.dates import now_utc, to_local
 from services.errors import LinliError
 
@@ -29,8 +29,8 @@ def get_program_or_404(slug: str) -> Program:
 
 def get_class_or_404(event_id: int) -> Event:
     """Load a youth class, or answer 404."""
-    event = youth.get_class(event_id)
-    if event is None or not audiences.may_see(event, current_user):
+    event = youth.get_class(event_id, viewer=current_user)
+    if event is None:
         abort(404)
     return event
 
