@@ -289,8 +289,10 @@ def give_phone(leader: User, resident: User, phone: str, *, now: datetime) -> No
 
 
 def offline_residents(*, merged: bool = False) -> list[OfflineResident]:
-    """Every neighbour added by a leader (not yet merged, unless ``merged``), newest first,
-    with the person, who added them and their home, in one query."""
+    """Every neighbour added by a leader who has no login yet (or, with ``merged``, those
+    merged into an account), newest first, with the person and who added them, in one
+    query. Someone who registered with the number on their record has taken it over:
+    they are neither."""
     query = (
         sa.select(OfflineResident)
         .join(User, User.id == OfflineResident.user_id)
@@ -300,7 +302,11 @@ def offline_residents(*, merged: bool = False) -> list[OfflineResident]:
         )
         .order_by(OfflineResident.consent_at.desc(), OfflineResident.user_id.desc())
     )
-    query = query.where(OfflineResident.merged_into_id.is_not(None) if merged else OfflineResident.merged_into_id.is_(None))
+    if merged:
+        query = query.where(OfflineResident.merged_into_id.is_not(None))
+    else:
+        query = query.where(OfflineResident.merged_into_id.is_(None),
+                            User.password_hash.startswith(accounts.UNCLAIMED_PREFIX, autoescape=True))
     return list(db.session.execute(query).scalars())
 
 
@@ -413,7 +419,7 @@ def tell_resident(booking: Booking, *, by: User, what: str) -> int:
     """Tell the holder of ``booking`` that ``by`` booked or cancelled it for them, if they
     have an account they log in to; call after the commit. Returns how many listeners
     were told."""
-    if not accounts.is_claimed(booking.user) or not booking.user.has_phone:
+    if by.id == booking.user_id or not accounts.is_claimed(booking.user) or not booking.user.has_phone:
         return 0
     for listener in _listeners:
         listener(booking, by, what)
@@ -494,7 +500,7 @@ def merge_offline_into(record_user: User, account: User, *, actor: User, now: da
         raise MergeIntoSelf()
     lock_people([record_user.id, account.id])
     record = offline_record(record_user)
-    if record is None or record.is_merged or not account.is_active_account:
+    if record is None or record.is_merged or accounts.is_claimed(record_user) or not account.is_active_account:
         raise NotOffline()
     result = MergeResult()
 

@@ -295,3 +295,16 @@ def test_merging_a_record_moves_its_bookings_children_points_and_home(app, leade
         households.merge_offline_into(account, account, actor=admin, now=now)
     with pytest.raises(NotOffline):
         households.merge_offline_into(account, make_user("别人"), actor=admin, now=now)
+
+
+def test_a_record_its_person_took_over_by_registering_leaves_the_merge_list(app, leader, building, now):
+    admin = make_user("王建国", roles=(Role.RESIDENT, Role.ORGANIZER, Role.ADMIN))
+    person, other = neighbour(leader, building, now), neighbour(leader, building, now, name="李长顺")
+    households.give_phone(leader, person, "13955556666", now=now)
+    db.session.commit()
+    accounts.register_user(phone="13955556666", display_name="王桂英", password="a long password", now=now)
+    db.session.commit()
+
+    assert [r.user_id for r in households.offline_residents()] == [other.id]
+    with pytest.raises(NotOffline):
+        households.merge_offline_into(person, make_user("别人"), actor=admin, now=now)
