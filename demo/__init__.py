@@ -2,7 +2,8 @@
 
 Demo data is not a rule: this package sits beside the CLI (``flask --app app seed-demo``)
 and builds the community through the services, as an office would through the site.
-``team`` seeds the lecture team, ``troupes_youth`` the troupes and youth programs."""
+``team`` seeds the lecture team, ``troupes_youth`` the troupes and youth programs,
+``neighbourhood`` the grids, buildings, building leaders, rewards and honours."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -19,6 +20,7 @@ from services import accounts, attendance, booking, events, lectures, no_shows, 
 from services.dates import local_datetime, now_utc, to_local
 from services.schedules import WeeklyPlan
 
+from . import neighbourhood as demo_neighbourhood
 from . import team as demo_team
 from . import troupes_youth as demo_troupes_youth
 
@@ -212,9 +214,14 @@ def seed() -> list[tuple[str, User]]:
         programs=[*troupes, *youth], venues=venues, residents=residents, now=now, password=DEMO_PASSWORD,
     )
     _messages(organizer=organizer, first_lecture=term[0], volunteer=volunteer, now=now)
+    building_leader, grid_worker = demo_neighbourhood.seed(
+        now=now, admin=admin, organizer=organizer, residents=residents, venues=venues, wenshi=wenshi, term=term,
+        password=DEMO_PASSWORD,
+    )
     return [
         ("admin", admin), ("organizer", organizer), ("resident", residents[0]), ("resident", residents[9]),
         ("volunteer", volunteer), ("parent", more.parent), ("leader", more.leader),
+        ("building", building_leader), ("grid", grid_worker),
     ]
 
 

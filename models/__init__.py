@@ -30,7 +30,7 @@ from .login import Login  # noqa: E402
 from .throttle import ThrottleCounter  # noqa: E402
 from .membership import Membership, MembershipStatus  # noqa: E402
 from .shift import OutcomeStatus, PointsRule, ShiftOutcome, ShiftRole  # noqa: E402
-from .service import EntryKind, ServiceEntry  # noqa: E402
+from .service import EntryKind, ServiceActivity, ServiceEntry  # noqa: E402
 from .schedule import WeeklySchedule, weekly_schedule_events  # noqa: E402
 from .troupe import Troupe, TroupeMembership, TroupeMembershipStatus  # noqa: E402
 from .youth import Child, Gender, YouthRules  # noqa: E402
@@ -40,6 +40,9 @@ from .notification import (  # noqa: E402
 )
 from .reset_code import PasswordResetCode  # noqa: E402
 from .holiday import ClosedDay  # noqa: E402
+from .neighbourhood import Building, BuildingLeader, Grid, GridWorker, OfflineResident, Residence  # noqa: E402
+from .audience import AudienceKind, EventAudience  # noqa: E402
+from .reward import Honour, Redemption, RedemptionStatus, RewardItem  # noqa: E402
 from .attendance import (  # noqa: E402
     ATTENDED_STATUSES, Attendance, AttendanceChange, AttendanceStatus, CheckInMethod,
 )
@@ -49,7 +52,9 @@ __all__ = [
     "program_organizers", "Event", "EventStatus", "Booking", "BookingStatus", "Quota",
     "CalendarToken", "FeedVersion", "Login", "ThrottleCounter",
     "Membership", "MembershipStatus", "ShiftRole", "PointsRule", "ShiftOutcome", "OutcomeStatus",
-    "ServiceEntry", "EntryKind",
+    "ServiceEntry", "EntryKind", "ServiceActivity",
+    "Grid", "Building", "BuildingLeader", "GridWorker", "Residence", "OfflineResident",
+    "AudienceKind", "EventAudience", "RewardItem", "Redemption", "RedemptionStatus", "Honour",
     "WeeklySchedule", "weekly_schedule_events", "Troupe", "TroupeMembership", "TroupeMembershipStatus",
     "Child", "Gender", "YouthRules",
     "AuditEntry", "ClosedDay", "PasswordResetCode", "Delivery", "DeliveryStatus", "Notification", "NotificationKind",

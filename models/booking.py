@@ -100,6 +100,12 @@ class Booking(db.Model):
     )
     status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus))
     places: Mapped[int] = mapped_column(default=1)
+    # Who made the booking when it wasn't the holder: a building leader booking for a
+    # neighbour (代约). None when the holder booked it themselves. No ON DELETE rule: SQLite
+    # can add a referencing column in place but not read such a rule back, and rebuilding
+    # ``bookings`` would cascade into attendance (see migration 0016); accounts are
+    # deactivated, not deleted, so the plain reference only has to keep the record honest.
+    booked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # Short number a person can read aloud at the door; random, see services.capacity.new_ticket_code.
     ticket_code: Mapped[str | None] = mapped_column(sa.String(8), unique=True)
 
@@ -109,7 +115,8 @@ class Booking(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    booked_by: Mapped[User | None] = relationship(foreign_keys=[booked_by_id])
     quota: Mapped[Quota] = relationship()
     child: Mapped[Child | None] = relationship()
 

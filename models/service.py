@@ -21,6 +21,16 @@ class EntryKind(enum.Enum):
     CORRECTION = "correction"  # a later change to a shift's credit (e.g. served → no-show)
     ADJUSTMENT = "adjustment"  # hours or points given or taken by an organizer, with a reason
     REDEMPTION = "redemption"  # points exchanged (积分兑换), with a reason
+    SERVICE = "service"  # community service beyond the team (a leader's visits, helping at a program)
+    REFUND = "refund"  # points given back: a reward request cancelled or declined
+
+
+class ServiceActivity(enum.Enum):
+    """What a ``service`` line was for."""
+
+    VISIT = "visit"  # a building leader's or grid worker's visits to households (走访)
+    HELPING = "helping"  # helping at a program's event (活动帮忙)
+    OTHER = "other"  # other service to the community
 
 
 class ServiceEntry(db.Model):
@@ -64,6 +74,8 @@ class ServiceEntry(db.Model):
     points_balance: Mapped[int] = mapped_column()
     booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
     reason: Mapped[str] = mapped_column(sa.String(200), default="")
+    # For a ``service`` line: what kind of service it was.
+    activity: Mapped[ServiceActivity | None] = mapped_column(enum_column(ServiceActivity))
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     # When the service happened (the shift's start; the entry's own time otherwise):
     # the honour board counts hours by this.

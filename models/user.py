@@ -26,6 +26,16 @@ class Role(enum.Enum):
     VOLUNTEER = "volunteer"
     ORGANIZER = "organizer"
     ADMIN = "admin"
+    # Held while the person leads a building (红色楼长) or works a grid (网格员); granted and
+    # taken away by services.buildings with the appointment, never by the roles form.
+    BUILDING_LEADER = "building_leader"
+    GRID_WORKER = "grid_worker"
+
+
+# The ``phone`` of someone without a mobile number (a neighbour a building leader books
+# for): "#" and ten letters — unique like any number, and never a number anyone can type
+# to log in or register (those are 11 digits starting with 1).
+NO_PHONE_PREFIX = "#"
 
 
 class User(UserMixin, db.Model):
@@ -106,8 +116,16 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     @property
+    def has_phone(self) -> bool:
+        """Tell whether the person has a mobile number (see ``NO_PHONE_PREFIX``)."""
+        return not self.phone.startswith(NO_PHONE_PREFIX)
+
+    @property
     def masked_phone(self) -> str:
-        """The phone number with the middle four digits hidden, e.g. 138****0001."""
+        """The phone number with the middle four digits hidden, e.g. 138****0001 (empty
+        for someone without a phone)."""
+        if not self.has_phone:
+            return ""
         return f"{self.phone[:3]}****{self.phone[-4:]}"
 
     def __repr__(self) -> str:

@@ -85,6 +85,32 @@ def shoot(base: str, out: Path) -> None:
                 page.goto(base + path)
                 page.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
             context.close()
+            # The demo building leader (周淑华), then the administrator's grid pages.
+            for phone, pages in (
+                ("13600000001", [("buildings", "/buildings/"), ("buildings-sheet", "/buildings/sheet"),
+                                 ("buildings-new", "/buildings/residents/new"), ("points", "/points/"),
+                                 ("account-home", "/account/home")]),
+                ("13800000000", [("admin-grids", "/admin/grids"), ("admin-grid", "/admin/grids/1"),
+                                 ("admin-offline", "/admin/offline-residents"), ("admin-rewards", "/admin/rewards"),
+                                 ("admin-honours", "/admin/honours"), ("reach", "/attendance/reach"),
+                                 ("reward-requests", "/points/requests"), ("credit", "/points/credit?q=王"),
+                                 ("honour-board", "/lecture-team/honour-board")]),
+            ):
+                context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+                context.add_cookies([{"name": "lang", "value": lang, "url": base}])
+                page = context.new_page()
+                page.goto(base + "/auth/login")
+                page.fill("#phone", phone)
+                page.fill("#password", PASSWORD)
+                page.click("button[type=submit]")
+                for name, path in pages:
+                    page.goto(base + path)
+                    page.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
+                if phone == "13600000001":
+                    page.goto(base + "/buildings/")
+                    page.locator(".resident-card", has_text="王桂英").get_by_role("link").first.click()
+                    page.screenshot(path=str(out / f"{lang}-buildings-resident.png"), full_page=True)
+                context.close()
         browser.close()
 
 

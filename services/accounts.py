@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import string
 import unicodedata
 from datetime import datetime
 from functools import cache
@@ -17,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import Login, Role, User, UserRole, db
-from models.user import PASSWORD_HASH_METHOD
+from models.user import NO_PHONE_PREFIX, PASSWORD_HASH_METHOD
 
 from . import audit
 from .db import begin_write
@@ -179,20 +180,37 @@ def register_user(
     return user
 
 
-def create_unclaimed_account(*, phone: str, display_name: str, now: datetime) -> User:
-    """Create a resident account for someone an organizer added at the door: nobody can
-    log in to it until the person registers with the number (``register_user``).
+def create_unclaimed_account(*, phone: str | None, display_name: str, now: datetime) -> User:
+    """Create a resident account for someone added by others — a walk-in at the door, a
+    neighbour a building leader books for: nobody can log in to it until the person
+    registers with the number (``register_user``). Without a number (``phone`` None) it
+    gets a placeholder no one can type (``models.user.NO_PHONE_PREFIX``).
 
     The caller has begun the write transaction and checked that the number is free.
     """
-    user = User(
-        phone=phone, display_name=display_name.strip(), created_at=now,
-        password_hash=UNCLAIMED_PREFIX + secrets.token_hex(16),
-    )
-    user.grant(Role.RESIDENT)
-    db.session.add(user)
-    db.session.flush()
-    return user
+    for _attempt in range(5):
+        user = User(
+            phone=phone or _placeholder_phone(), display_name=display_name.strip(), created_at=now,
+            password_hash=UNCLAIMED_PREFIX + secrets.token_hex(16),
+        )
+        user.grant(Role.RESIDENT)
+        if phone:
+            db.session.add(user)
+            db.session.flush()
+            return user
+        try:
+            with db.session.begin_nested():
+                db.session.add(user)
+                db.session.flush()
+        except IntegrityError:
+            continue  # the one-in-10¹⁴ placeholder that was already taken: draw again
+        return user
+    raise RuntimeError("no free placeholder for a person without a phone")
+
+
+def _placeholder_phone() -> str:
+    """A unique-looking stand-in for a missing mobile number: "#" and ten letters."""
+    return NO_PHONE_PREFIX + "".join(secrets.choice(string.ascii_lowercase) for _ in range(10))
 
 
 def authenticate(phone: str, password: str, *, now: datetime) -> User | None:
@@ -313,11 +331,19 @@ def end_all_sessions(user: User, *, now: datetime | None = None) -> None:
     db.session.flush()
 
 
+# Roles that come with an appointment (leading a building, working a grid): services.buildings
+# grants and takes them with the appointment, so the roles form leaves them as they are.
+APPOINTED_ROLES = frozenset({Role.BUILDING_LEADER, Role.GRID_WORKER})
+
+
 def set_roles(user: User, roles: set[Role]) -> None:
-    """Give ``user`` exactly ``roles`` (a resident role is always kept)."""
+    """Give ``user`` exactly ``roles`` (a resident role is always kept; appointed roles
+    stay as they are)."""
     begin_write()
     wanted = set(roles) | {Role.RESIDENT}
     for role in Role:
+        if role in APPOINTED_ROLES:
+            continue
         if role in wanted:
             user.grant(role)
         else:

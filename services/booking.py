@@ -9,7 +9,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from models import Booking, BookingStatus, Event, EventStatus, ShiftRole, User, db
 
-from . import capacity, no_shows
+from . import audiences, capacity, no_shows
 from .db import begin_write
 from .errors import (
     BookingClosed, BookingError, BookingNotOpen, CancellationClosed, EventCancelled, EventStarted,
@@ -40,24 +40,28 @@ def booking_refusal(event: Event, now: datetime) -> BookingError | None:
     return None
 
 
-def book_seat(event: Event, user: User, *, now: datetime, waitlist: bool = False) -> Booking:
-    """Book a seat at ``event`` for ``user``, or join its waiting list when ``waitlist``.
+def book_seat(event: Event, user: User, *, now: datetime, waitlist: bool = False,
+              booked_by: User | None = None) -> Booking:
+    """Book a seat at ``event`` for ``user``, or join its waiting list when ``waitlist``;
+    ``booked_by`` is whoever books it for them (a building leader).
 
     Booking again returns the booking the person already holds.
 
     :raises EventFull: when all seats are taken and ``waitlist`` is false.
     :raises EventCancelled, EventStarted, BookingNotOpen, BookingClosed: outside the window.
     :raises BookingPaused: while the person's booking is paused for no-shows.
+    :raises NotInAudience: when the event is for a group the person isn't in.
     """
 
     def check_window() -> None:
         db.session.refresh(event)  # under the quota lock: the organizer may just have cancelled
         ensure_bookable(event, now)
+        audiences.ensure_may_attend(event, user)
         no_shows.ensure_not_paused(user, now=now)
 
     return capacity.request_places(
         quota_id=event.seat_quota_id, event_id=event.id, user=user, now=now, waitlist=waitlist,
-        check=check_window,
+        check=check_window, booked_by=booked_by,
     )
 
 
@@ -150,6 +154,7 @@ def bookings_of(
             contains_eager(Booking.event).joinedload(Event.venue),
             contains_eager(Booking.event).joinedload(Event.series),
             joinedload(Booking.child),
+            joinedload(Booking.booked_by).lazyload(User.role_links),
         )
     )
     if past:

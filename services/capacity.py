@@ -139,11 +139,12 @@ def _joining_time(now: datetime, last_waiting_since: datetime | None) -> datetim
 def request_places(
     *, quota_id: int, event_id: int, user: User, now: datetime, places: int = 1,
     waitlist: bool = False, check: Callable[[], None] | None = None, child_id: int | None = None,
+    booked_by: User | None = None,
 ) -> Booking:
     """Confirm ``places`` in the quota for ``user`` (booking for their child ``child_id``
     when given), or put them on the waiting list when it is full and ``waitlist`` is
     true. The places are claimed together or not at all. Asking twice returns the
-    existing booking.
+    existing booking. ``booked_by`` names who booked it for ``user`` (a building leader).
 
     ``check`` runs under the quota lock, after the duplicate check and before anything is
     claimed: the caller's own rules (booking window, eligibility) raise from there.
@@ -169,6 +170,7 @@ def request_places(
         booking = Booking(
             quota_id=quota_id, event_id=event_id, user_id=user.id, child_id=child_id, places=places,
             status=status, ticket_code=new_ticket_code(),
+            booked_by_id=booked_by.id if booked_by is not None else None,
             created_at=now,
             confirmed_at=now if status is BookingStatus.CONFIRMED else None,
             waitlisted_at=_joining_time(now, last_waiting_since) if status is BookingStatus.WAITLISTED else None,
@@ -277,6 +279,18 @@ def cancel_all(quota_ids: Iterable[int], *, now: datetime) -> list[Booking]:
         sa.update(Quota).where(Quota.id.in_(ids)).values(taken=0).execution_options(synchronize_session="fetch")
     )
     return bookings
+
+
+def take_places(quota_id: int, places: int = 1) -> bool:
+    """Take ``places`` from a quota that holds no bookings (a reward's stock): the
+    guarded write, under the quota lock the caller took with :func:`lock_quota`. Tells
+    whether that many were free."""
+    return _claim(quota_id, places)
+
+
+def give_back_places(quota_id: int, places: int = 1) -> None:
+    """Return ``places`` taken with :func:`take_places` (under the quota lock)."""
+    _release(quota_id, places)
 
 
 def waitlist_position(booking: Booking) -> int | None:

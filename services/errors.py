@@ -369,6 +369,8 @@ class NoRecipients(MessageError):
 
 class MessageAlreadySent(MessageError):
     message = _l("You sent this message to %(count)s people at %(when)s already; it was not sent again.")
+
+
 # --- running the community (admin pages) ---------------------------------------------
 
 
@@ -446,3 +448,97 @@ class ResetCodeNotAllowed(AccountError):
 
 class ResetCodeInvalid(AccountError):
     message = _l("The mobile number or the code is not right, or the code has been used, has expired or was tried too often. A code works once, for 24 hours; ask the community office or your program's organizer for a new one.")
+class NeighbourhoodError(LinliError):
+    """A change to grids, buildings, leaders or where people live the rules refuse."""
+
+
+class GridNumberTaken(NeighbourhoodError):
+    message = _l("There is already a grid numbered %(number)s.")
+
+
+class BuildingNameTaken(NeighbourhoodError):
+    message = _l("Grid %(grid)s already has a building called %(name)s.")
+
+
+class GridNotEmpty(NeighbourhoodError):
+    message = _l("This grid still has buildings. Move or remove them first.")
+
+
+class BuildingInUse(NeighbourhoodError):
+    message = _l("%(count)s people have this building as their home, so it can't be removed.")
+
+
+class NumberNotFound(NeighbourhoodError):
+    message = _l("Nobody is registered with the mobile number %(phone)s.")
+
+
+class ImportRefused(NeighbourhoodError):
+    message = _l("Nothing was imported: %(count)s lines need correcting first.")
+
+
+class NotInYourCare(NeighbourhoodError):
+    message = _l("This resident doesn't live in a building you look after.")
+
+
+class ConsentRequired(NeighbourhoodError):
+    message = _l("Please ask the resident (or their family) first, and tick that they agree.")
+
+
+class PhoneHasAccount(NeighbourhoodError):
+    message = _l("The number %(phone)s already has an account on Linli. If it is this resident's, an administrator can merge the two.")
+
+
+class AlreadyHasPhone(NeighbourhoodError):
+    message = _l("This resident already has a mobile number on record.")
+
+
+class NotOffline(NeighbourhoodError):
+    message = _l("Only a resident added by a building leader (without a login) can be merged into an account.")
+
+
+class MergeIntoSelf(NeighbourhoodError):
+    message = _l("Choose another person's account: a record can't be merged into itself.")
+
+
+class ChildRequired(BookingError):
+    message = _l("This is a children's class: choose which child the place is for.")
+
+
+class NotInAudience(BookingError):
+    message = _l("This event is only for %(group)s.")
+
+
+class AudienceError(LinliError):
+    """A group for an event that doesn't make sense."""
+
+
+class RewardError(LinliError):
+    """A reward redemption or a change to the reward list the rules refuse."""
+
+
+class OutOfStock(RewardError):
+    message = _l("Sorry, %(item)s has just run out. Please choose something else, or ask again when there are more.")
+
+
+class RewardWithdrawn(RewardError):
+    message = _l("%(item)s is no longer on the reward list.")
+
+
+class RedemptionDecided(RewardError):
+    message = _l("This request has already been handed over, cancelled or declined.")
+
+
+class NotAllowedToCredit(PointsError):
+    message = _l("You can credit service only to people in the grids you work for.")
+
+
+class HonourGiven(LinliError):
+    message = _l("%(name)s already has the honour %(title)s for %(year)s.")
+
+
+class NameNotUnique(NeighbourhoodError):
+    message = _l("%(count)s people are called %(name)s. Please give the mobile number instead.")
+
+
+class NameNotFound(NeighbourhoodError):
+    message = _l("Nobody called %(name)s is on Linli. Give a mobile number, or check the name.")

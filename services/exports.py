@@ -56,7 +56,7 @@ def _person_headers() -> list[str]:
 def _person_cells(row: RosterRow) -> list:
     attendance = row.attendance
     return [
-        row.name, row.user.phone, str(row.kind_label), row.ticket_code, str(row.status_label),
+        row.name, row.user.phone if row.user.has_phone else "", str(row.kind_label), row.ticket_code, str(row.status_label),
         _local(attendance.checked_in_at) if attendance is not None else "",
         str(row.method_label) if attendance is not None else "",
         attendance.excuse_reason if attendance is not None else "",
@@ -112,6 +112,28 @@ def program_tables(program: Program, first_day: date, last_day: date, *, now: da
             counts.no_shows, counts.excused, counts.walk_ins,
         ])
     return [detail, summary]
+
+
+def reach_table(figures, period) -> Table:
+    """Who we reach (:mod:`services.reach`): one row per building with its grid, the
+    households, bookings, check-ins, households that took part and the share (in per cent)."""
+    table = Table(
+        title=str(_l("Reach %(first)s to %(last)s", first=period.first_day.isoformat(), last=period.last_day.isoformat())),
+        headers=[str(h) for h in (
+            _l("Grid"), _l("Grid name"), _l("Building"), _l("Residents on Linli"), _l("Households"),
+            _l("Households counted by the office"), _l("Bookings"), _l("Check-ins"), _l("Households that took part"),
+            _l("Share of households (%)"),
+        )],
+        rows=[],
+    )
+    for grid in figures:
+        for b in grid.buildings:
+            table.rows.append([
+                grid.grid.number, grid.grid.name, b.building.name, b.residents, b.households,
+                str(_l("yes") if b.building.households is not None else _l("no")), b.bookings, b.attended,
+                b.households_took_part, None if b.share is None else round(b.share * 100),
+            ])
+    return table
 
 
 def to_csv(table: Table) -> bytes:

@@ -44,6 +44,9 @@ QUIET_TABLES = frozenset({
     "service_entries", "shift_outcomes", "calendar_tokens", "user_roles", "program_organizers",
     "youth_rules", "alembic_version", "notifications", "deliveries", "organizer_messages",
     "logins", "throttle_counters", "password_reset_codes", "closed_days",
+    # Where people live and who looks after them, the reward list: no feed shows them.
+    "grids", "buildings", "building_leaders", "grid_workers", "residences", "offline_residents",
+    "reward_items", "redemptions", "honours",
 })
 
 # Tables whose rows show in one person's feed only: table -> the column naming the person.

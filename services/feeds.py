@@ -44,7 +44,7 @@ from models import (
     Booking, CalendarToken, Event, EventStatus, Program, ProgramKind, ShiftRole, User, db,
 )
 
-from . import schedules
+from . import audiences, schedules
 from .booking import held_or_cancelled_with_event
 from .dates import LOCAL_TZ, to_local
 from .db import begin_write
@@ -163,7 +163,8 @@ def _public_events_query(window: Window):
     query = (
         sa.select(Event)
         .join(Event.program)
-        .where(window.clause(), ~members_only(), Program.is_listed())
+        # Events for a group (building leaders, one grid, a troupe) stay out of public feeds.
+        .where(window.clause(), ~members_only(), Program.is_listed(), audiences.is_open())
         .options(contains_eager(Event.program))
         .order_by(Event.starts_at, Event.id)
     )
@@ -185,11 +186,13 @@ def public_program(slug: str) -> Program | None:
     return program if program is not None and is_public(program) else None
 
 
-def public_event(event_id: int) -> Event | None:
-    """The event with ``event_id`` if it is public (its program's kind is, and it isn't a
-    members-only rehearsal), with what a feed shows."""
+def public_event(event_id: int, viewer: User | None = None) -> Event | None:
+    """The event with ``event_id`` if it is public (its program's kind is, it isn't a
+    members-only rehearsal) and open to everyone — or to ``viewer``, when it is for a
+    group they belong to — with what a feed shows."""
     query = _with_details(
-        sa.select(Event).join(Event.program).where(Event.id == event_id, ~members_only())
+        sa.select(Event).join(Event.program)
+        .where(Event.id == event_id, ~members_only(), audiences.visible_to(viewer))
         .options(contains_eager(Event.program))
     )
     event = db.session.execute(query).scalar_one_or_none()

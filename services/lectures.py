@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from models import Event, Program, ProgramKind, Role, Series, User, WeeklySchedule, db, program_organizers
 
-from . import schedules
+from . import audiences, schedules
 from .schedules import WeeklyPlan
 
 WEDNESDAY = 2
@@ -60,12 +60,15 @@ def lecture_series() -> list[Series]:
     )
 
 
-def upcoming_lectures_query(*, now: datetime, series: Series | None = None):
-    """A select of lectures not yet over, soonest first, with what the list shows."""
+def upcoming_lectures_query(*, now: datetime, series: Series | None = None, viewer: User | None = None):
+    """A select of lectures not yet over that ``viewer`` may see (events for a group only
+    to its members and organizers; None: someone not logged in), soonest first, with what
+    the list shows."""
     query = (
         sa.select(Event)
         .join(Event.program)
-        .where(Program.kind == ProgramKind.LECTURE_SERIES, Program.is_listed(), Event.ends_at >= now)
+        .where(Program.kind == ProgramKind.LECTURE_SERIES, Program.is_listed(), Event.ends_at >= now,
+               audiences.visible_to(viewer))
         .options(joinedload(Event.series), joinedload(Event.venue))
         .order_by(Event.starts_at, Event.id)
     )
@@ -74,12 +77,13 @@ def upcoming_lectures_query(*, now: datetime, series: Series | None = None):
     return query
 
 
-def get_lecture(event_id: int) -> Event | None:
-    """The lecture with ``event_id`` (an event of a lecture-series program), or None."""
+def get_lecture(event_id: int, *, viewer=audiences.ANYONE) -> Event | None:
+    """The lecture with ``event_id`` (an event of a lecture-series program) if ``viewer``
+    may see it, or None."""
     event = db.session.execute(
         sa.select(Event)
         .join(Event.program)
-        .where(Event.id == event_id, Program.kind == ProgramKind.LECTURE_SERIES)
+        .where(Event.id == event_id, Program.kind == ProgramKind.LECTURE_SERIES, audiences.visible_to(viewer))
         .options(joinedload(Event.series), joinedload(Event.venue), joinedload(Event.program))
     ).scalar_one_or_none()
     return event

@@ -2,7 +2,9 @@
 
 Every change is a new :class:`ServiceEntry` carrying the person's running totals: a
 served shift's credit, a correction when an organizer changes that decision, an
-adjustment with a reason, a redemption (积分兑换). Nothing is edited or deleted.
+adjustment with a reason, a redemption (积分兑换), community service beyond the team
+credited by an organizer or grid worker, a refund of a reward request given up. Nothing
+is edited or deleted.
 
 Each write locks the person's row first (:func:`services.locks.lock_person`), reads the
 last entry and appends the next one; the database backs this with a unique
@@ -18,16 +20,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from models import (
-    Booking, BookingStatus, EntryKind, Membership, MembershipStatus, OutcomeStatus, Program,
-    ServiceEntry, ShiftOutcome, ShiftRole, User, db,
+    Booking, BookingStatus, Building, BuildingLeader, EntryKind, GridWorker, Membership, MembershipStatus,
+    OutcomeStatus, Program, Residence, Role, ServiceActivity, ServiceEntry, ShiftOutcome, ShiftRole, User, db,
 )
 
 from . import shifts
 from .dates import to_local
 from .db import begin_write
 from .errors import (
-    BalanceBelowZero, EventCancelled, HoursBelowZero, NotAShift, NotEnoughPoints, NothingToChange,
-    OutcomeTooEarly, ReasonRequired,
+    BalanceBelowZero, EventCancelled, HoursBelowZero, NotAllowedToCredit, NotAShift, NotEnoughPoints,
+    NothingToChange, OutcomeTooEarly, ReasonRequired,
 )
 from .locks import lock_person
 
@@ -59,7 +61,8 @@ def _hours(minutes: int) -> str:
 
 
 def _append(user: User, kind: EntryKind, *, minutes: int, points: int, served_at: datetime, now: datetime,
-            booking_id: int | None = None, reason: str = "", recorded_by: User | None = None) -> ServiceEntry:
+            booking_id: int | None = None, reason: str = "", recorded_by: User | None = None,
+            activity: ServiceActivity | None = None) -> ServiceEntry:
     """Add the next line of ``user``'s ledger (the caller holds the person's lock).
 
     :raises NotEnoughPoints, BalanceBelowZero, HoursBelowZero: when a total would go below zero.
@@ -77,6 +80,7 @@ def _append(user: User, kind: EntryKind, *, minutes: int, points: int, served_at
         user_id=user.id, seq=(last.seq if last else 0) + 1, kind=kind, minutes=minutes, points=points,
         minutes_total=minutes_total, points_balance=points_balance, booking_id=booking_id, reason=reason,
         recorded_by_id=recorded_by.id if recorded_by else None, served_at=served_at, created_at=now,
+        activity=activity,
     )
     db.session.add(entry)
     db.session.flush()
@@ -185,6 +189,79 @@ def redeem(user: User, *, points: int, reason: str, organizer: User, now: dateti
     lock_person(user.id)
     return _append(user, EntryKind.REDEMPTION, minutes=0, points=-points, served_at=now, now=now,
                    reason=reason.strip(), recorded_by=organizer)
+
+
+def credit_service(user: User, *, minutes: int, points: int, activity: ServiceActivity, reason: str,
+                   by: User, now: datetime, served_at: datetime | None = None) -> ServiceEntry:
+    """Credit community service beyond the lecture team — a building leader's visits,
+    helping at any program — with hours and/or points and what was done; only an
+    organizer (anyone) or a grid worker (people of their grids) may.
+
+    :raises NotAllowedToCredit: when ``by`` may not credit ``user``.
+    :raises NothingToChange: unless some hours or points are credited (and none taken away).
+    :raises ReasonRequired: without saying what was done.
+    """
+    if minutes < 0 or points < 0 or (minutes == 0 and points == 0):
+        raise NothingToChange()
+    if not reason.strip():
+        raise ReasonRequired()
+    lock_person(user.id)
+    if not can_credit(by, user):
+        raise NotAllowedToCredit()
+    return _append(user, EntryKind.SERVICE, minutes=minutes, points=points, served_at=served_at or now, now=now,
+                   reason=reason.strip(), recorded_by=by, activity=activity)
+
+
+def can_credit(by: User, user: User) -> bool:
+    """Tell whether ``by`` may credit service to ``user``: organizers and administrators
+    anyone, grid workers the residents and building leaders of their grids."""
+    if not getattr(by, "is_authenticated", False):
+        return False
+    if by.has_role(Role.ORGANIZER):
+        return True
+    if not by.has_role(Role.GRID_WORKER):
+        return False
+    return db.session.execute(sa.select(in_grids_of(by)).where(User.id == user.id)).scalar() or False
+
+
+def in_grids_of(worker: User):
+    """SQL condition on :class:`User`: the person lives in, or leads a building of, one of
+    the grids ``worker`` works for."""
+    grids = sa.select(GridWorker.grid_id).where(GridWorker.user_id == worker.id)
+    buildings = sa.select(Building.id).where(Building.grid_id.in_(grids))
+    return sa.or_(
+        sa.exists().where(Residence.user_id == User.id, Residence.building_id.in_(buildings)),
+        sa.exists().where(BuildingLeader.user_id == User.id, BuildingLeader.building_id.in_(buildings)),
+    )
+
+
+def people_to_credit(by: User, text: str, *, limit: int = 20) -> list[User]:
+    """People ``by`` may credit whose name or mobile number contains ``text`` (active
+    accounts, by name), in one query."""
+    text = text.strip()[:40]
+    if not text:
+        return []
+    query = (
+        sa.select(User)
+        .where(
+            User.is_active_account.is_(True),
+            sa.or_(User.display_name.contains(text, autoescape=True), User.phone.contains(text, autoescape=True)),
+        )
+        .order_by(User.display_name, User.id)
+        .limit(limit)
+    )
+    if not by.has_role(Role.ORGANIZER):
+        query = query.where(in_grids_of(by)) if by.has_role(Role.GRID_WORKER) else query.where(sa.false())
+    return list(db.session.execute(query).scalars())
+
+
+def refund(user: User, *, points: int, reason: str, by: User | None, now: datetime) -> ServiceEntry:
+    """Give points back (a reward request cancelled or declined), with the reason."""
+    if points <= 0:
+        raise NothingToChange()
+    lock_person(user.id)
+    return _append(user, EntryKind.REFUND, minutes=0, points=points, served_at=now, now=now,
+                   reason=reason.strip(), recorded_by=by)
 
 
 def ledger_of(user: User, *, limit: int = 100):

@@ -248,7 +248,7 @@ class RosterRow:
         if not query:
             return True
         if query.isdigit():
-            return self.user.phone.endswith(query) or (
+            return (self.user.has_phone and self.user.phone.endswith(query)) or (
                 len(query) == 8 and query.isascii() and self.booking is not None and self.booking.ticket_code is not None
                 and hmac.compare_digest(self.booking.ticket_code, query)
             )

@@ -16,7 +16,7 @@ from models import (
 )
 from models.youth import OLDEST_AGE, age_on
 
-from . import capacity, schedules
+from . import audiences, capacity, schedules
 from .booking import booking_refusal, ensure_bookable
 from .dates import to_local
 from .db import begin_write
@@ -201,15 +201,18 @@ def age_refusal(rules: YouthRules | None, event: Event, child: Child) -> YouthEr
 # --- booking ------------------------------------------------------------------------
 
 
-def book_class(event: Event, child: Child, parent: User, *, now: datetime, waitlist: bool = False) -> Booking:
+def book_class(event: Event, child: Child, parent: User, *, now: datetime, waitlist: bool = False,
+               booked_by: User | None = None) -> Booking:
     """Book a place in one class for the parent's child (and the parent, when the program
     has a parent come along: both places or neither), or join the waiting list when
-    ``waitlist``. Booking again returns the child's booking.
+    ``waitlist``; ``booked_by`` is whoever books it for the family (a building leader).
+    Booking again returns the child's booking.
 
     :raises ChildNotFound: when the child isn't the parent's.
     :raises ChildTooYoung, ChildTooOld: when the child's age on the class day is outside the range.
     :raises EventFull: when the class is full and ``waitlist`` is false.
     :raises EventCancelled, EventStarted, BookingNotOpen, BookingClosed: outside the window.
+    :raises NotInAudience: when the class is for a group the family isn't in.
     """
     capacity.lock_quota(event.seat_quota_id)
     db.session.refresh(event)
@@ -218,13 +221,14 @@ def book_class(event: Event, child: Child, parent: User, *, now: datetime, waitl
     if existing is not None:
         return existing
     ensure_bookable(event, now)
+    audiences.ensure_may_attend(event, parent)
     rules = rules_of(event.program)
     error = age_refusal(rules, event, child)
     if error is not None:
         raise error
     return capacity.request_places(
         quota_id=event.seat_quota_id, event_id=event.id, user=parent, now=now,
-        places=places_per_booking(rules), waitlist=waitlist, child_id=child.id,
+        places=places_per_booking(rules), waitlist=waitlist, child_id=child.id, booked_by=booked_by,
     )
 
 
@@ -297,12 +301,12 @@ def book_term(term: WeeklySchedule, child: Child, parent: User, *, now: datetime
 # --- what pages show ----------------------------------------------------------------
 
 
-def get_class(event_id: int) -> Event | None:
-    """The youth class with ``event_id``, or None."""
+def get_class(event_id: int, *, viewer=audiences.ANYONE) -> Event | None:
+    """The youth class with ``event_id`` (if ``viewer`` may see it), or None."""
     return db.session.execute(
         sa.select(Event)
         .join(Event.program)
-        .where(Event.id == event_id, Program.kind == ProgramKind.YOUTH)
+        .where(Event.id == event_id, Program.kind == ProgramKind.YOUTH, audiences.visible_to(viewer))
         .options(joinedload(Event.venue), joinedload(Event.program))
     ).scalar_one_or_none()
 
@@ -322,11 +326,13 @@ def terms_of(program: Program, *, now: datetime) -> list[WeeklySchedule]:
     return schedules.schedules_of([program.id], now=now, with_events=True)
 
 
-def single_classes(program: Program, *, now: datetime) -> list[Event]:
-    """Coming classes of the program that belong to no term."""
+def single_classes(program: Program, *, now: datetime, viewer: User | None = None) -> list[Event]:
+    """Coming classes of the program that belong to no term and that ``viewer`` may see
+    (None: someone not logged in)."""
     return list(db.session.execute(
         sa.select(Event)
-        .where(Event.program_id == program.id, Event.ends_at >= now, ~schedules.is_scheduled())
+        .where(Event.program_id == program.id, Event.ends_at >= now, ~schedules.is_scheduled(),
+               audiences.visible_to(viewer))
         .options(joinedload(Event.venue))
         .order_by(Event.starts_at, Event.id)
     ).scalars())

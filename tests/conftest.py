@@ -439,3 +439,31 @@ def give_email(user: User, email: str, *, topics=("places", "changes", "reminder
 
     notifications.save_email_settings(user, email=email, topics_on=topics, language=language, now=now_utc())
     db.session.commit()
+def make_building(name: str = "3号楼", *, grid: str = "12", grid_name: str = "幸福里", households=None,
+                  leaders=()):
+    """A committed building in grid ``grid`` (made when missing), with its leaders."""
+    from models import Building, BuildingLeader, Grid
+
+    found = db.session.execute(sa.select(Grid).where(Grid.number == grid)).scalar_one_or_none()
+    if found is None:
+        found = Grid(number=grid, name=grid_name)
+        db.session.add(found)
+        db.session.flush()
+    building = Building(grid_id=found.id, name=name, households=households)
+    db.session.add(building)
+    db.session.flush()
+    for leader in leaders:
+        db.session.add(BuildingLeader(building_id=building.id, user_id=leader.id))
+        leader.grant(Role.BUILDING_LEADER)
+    db.session.commit()
+    return building
+
+
+def make_resident(building, name: str = "王桂英", *, unit: str = "", room: str = "", **kwargs) -> User:
+    """A committed resident living in ``building`` (``kwargs`` as for make_user)."""
+    from models import Residence
+
+    user = make_user(name, **kwargs)
+    db.session.add(Residence(user_id=user.id, building_id=building.id, unit=unit, room=room))
+    db.session.commit()
+    return user

@@ -96,3 +96,14 @@ def rates_chart(figures: ProgramFigures) -> Markup:
     chart.add(_("Attendance rate"), [percent(m.attendance_rate) for m in figures.months])
     chart.add(_("No-show rate"), [percent(m.no_show_rate) for m in figures.months])
     return _render(chart)
+
+
+def reach_chart(labels: list[str], shares: list[float | None], title: str) -> Markup:
+    """The share of households that took part, per grid or building, as horizontal bars."""
+    height = max(220, 60 + 34 * len(labels))
+    chart = pygal.HorizontalBar(**{**_config(("#a61b1b",), title=title, range=(0, 100), print_values=True,
+                                             show_legend=False, print_values_position="top"),
+                                   "height": height})
+    chart.x_labels = labels
+    chart.add(_("Share of households (%)"), [None if s is None else round(s * 100) for s in shares])
+    return _render(chart)

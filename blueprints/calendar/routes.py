@@ -9,6 +9,7 @@ import re
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask_login import current_user
 
 from models import Event, Program
 from services import feed_cache, feeds, notifications
@@ -165,7 +166,7 @@ def program(slug: str):
 @bp.route("/events/<int:event_id>.ics")
 def event(event_id: int):
     """One event as a file to add to a calendar ("add to calendar")."""
-    event = feeds.public_event(event_id)
+    event = feeds.public_event(event_id, viewer=current_user)
     if event is None:
         abort(404)
     feed = feeds.event_feed(event, links=_links(), language=_language())

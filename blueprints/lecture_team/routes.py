@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from models import (
     Event, OutcomeStatus, PointsRule, Program, ProgramKind, Role, Series, ShiftRole, User, Venue, db,
 )
-from services import capacity, membership, points, shifts, talks
+from services import audiences, capacity, membership, points, rewards, shifts, talks
 from services.dates import local_datetime, now_utc, to_local
 from services.errors import LinliError, NotEnoughPoints, ReasonRequired, RoleNameTaken, SlotsBelowTaken
 from services.venues import can_share_rooms
@@ -28,6 +28,7 @@ bp = Blueprint("lecture_team", __name__, url_prefix="/lecture-team")
 
 PAST_SHIFTS_SHOWN = 30
 LEDGER_LINES_SHOWN = 100
+HONOUR_YEARS_SHOWN = 5
 
 
 @bp.app_template_filter("hours")
@@ -59,8 +60,9 @@ def team_or_404() -> Program:
 def event_or_404(event_id: int) -> Event:
     """A talk or an event with volunteer roles, or 404."""
     event = talks.get_event(event_id)
-    if event is None:
-        abort(404)
+    if event is None or not (current_user.is_authenticated and current_user.has_role(Role.VOLUNTEER)
+                             or audiences.may_see(event, current_user)):
+        abort(404)  # volunteers serve at events for a group too; others see only their own
     return event
 
 
@@ -116,8 +118,11 @@ def index():
     chosen = request.args.get("theme")
     theme = next((s for s in themes if s.slug == chosen), None)
     other = chosen == talks.OTHER
+    openings = talks.openings_query(team, now=now, theme=theme, other=other)
+    if not (current_user.is_authenticated and current_user.has_role(Role.VOLUNTEER)):
+        openings = openings.where(audiences.visible_to(current_user))  # volunteers see every shift
     page = db.paginate(
-        talks.openings_query(team, now=now, theme=theme, other=other),
+        openings,
         page=page_arg(), per_page=current_app.config["LECTURES_PER_PAGE"], error_out=False,
     )
     events = page.items
@@ -270,11 +275,12 @@ def me():
 @bp.route("/honour-board")
 @login_required
 def honour_board():
-    """The honour board (光荣榜): most hours served this month and this year."""
+    """The honour board (光荣榜): most hours served this month and this year, and the
+    honours the community awarded (孝善之星, 身边榜样 …) by year."""
     team = team_or_404()
     now = now_utc()
     return render_template("lecture_team/honour_board.html", team=team, board=points.honour_board(now=now),
-                           local_now=to_local(now))
+                           local_now=to_local(now), honours=rewards.honours_by_year(years=HONOUR_YEARS_SHOWN))
 
 
 # --- organizers: the team ------------------------------------------------------------------

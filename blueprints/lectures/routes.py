@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from models import Booking, BookingStatus, Event, Program, ProgramKind, Role, Series, WeeklySchedule, db
 from services import booking as booking_service
-from services import capacity, lectures, schedules
+from services import audiences, capacity, lectures, schedules
 from services import programs as program_service
 from services.dates import now_utc, to_local
 
@@ -25,9 +25,9 @@ bp = Blueprint("lectures", __name__, url_prefix="/lectures")
 
 def get_lecture_or_404(event_id: int) -> Event:
     """Load a lecture or answer 404."""
-    event = lectures.get_lecture(event_id)
+    event = lectures.get_lecture(event_id, viewer=current_user)
     if event is None:
-        abort(404)
+        abort(404)  # also a lecture for a group (e.g. building leaders) the person isn't in
     return event
 
 
@@ -48,7 +48,7 @@ def index():
     all_series = lectures.lecture_series()
     chosen = next((s for s in all_series if s.slug == request.args.get("series")), None)
     page = db.paginate(
-        lectures.upcoming_lectures_query(now=now, series=chosen),
+        lectures.upcoming_lectures_query(now=now, series=chosen, viewer=current_user),
         page=page_arg(), per_page=current_app.config["LECTURES_PER_PAGE"], error_out=False,
     )
     events = page.items
@@ -73,6 +73,7 @@ def detail(event_id: int):
         book_form=BookForm(), cancel_form=ConfirmForm(),
         can_manage=event.program.is_organized_by(current_user),
         refusal=booking_service.booking_refusal(event, now),
+        group=audiences.describe(group) if (group := audiences.audience_of(event)) else None,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
+from flask_login import current_user
 
 from models import Program, ProgramKind, db
 from services import lectures, program_kinds
@@ -52,7 +53,7 @@ def program_url(program, manage: bool = False) -> str:
 def index():
     """The home page: the next lectures and the community's programs."""
     now = now_utc()
-    upcoming = db.session.execute(lectures.upcoming_lectures_query(now=now).limit(3)).scalars().all()
+    upcoming = db.session.execute(lectures.upcoming_lectures_query(now=now, viewer=current_user).limit(3)).scalars().all()
     programs = db.session.execute(
         sa.select(Program).where(Program.kind != ProgramKind.LECTURE_SERIES, Program.is_listed())
         .order_by(Program.kind, Program.id)

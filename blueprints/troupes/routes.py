@@ -35,7 +35,7 @@ def get_troupe_or_404(slug: str) -> tuple[Program, Troupe]:
 
 def get_event_or_404(event_id: int) -> Event:
     """Load a troupe's rehearsal or performance, or answer 404."""
-    event = troupes.get_troupe_event(event_id)
+    event = troupes.get_troupe_event(event_id, viewer=current_user)
     if event is None:
         abort(404)
     return event
@@ -62,7 +62,7 @@ def get_membership_or_404(program: Program, membership_id: int) -> TroupeMembers
 def index():
     """The troupe directory and the coming performances."""
     now = now_utc()
-    performances = troupes.upcoming_performances(now=now, limit=10)
+    performances = troupes.upcoming_performances(now=now, limit=10, viewer=current_user)
     return render_template(
         "troupes/index.html", entries=troupes.directory(now=now), performances=performances,
         waiting=capacity.waiting_counts(e.seat_quota_id for e in performances),
@@ -83,7 +83,7 @@ def render_detail(program: Program, troupe: Troupe, apply_form: ApplyForm):
     membership = troupes.latest_membership(program, current_user)
     can_manage = troupes.can_manage(current_user, program, troupe)
     sees_rehearsals = can_manage or (membership is not None and membership.is_member)
-    performances = troupes.upcoming_performances(now=now, program=program)
+    performances = troupes.upcoming_performances(now=now, program=program, viewer=current_user)
     return render_template(
         "troupes/detail.html", program=program, troupe=troupe, membership=membership,
         position=troupes.waiting_position(membership) if membership else None,
@@ -175,7 +175,7 @@ def manage(slug: str):
     program, troupe = get_troupe_or_404(slug)
     require_manager(program, troupe)
     now = now_utc()
-    performances = troupes.upcoming_performances(now=now, program=program)
+    performances = troupes.upcoming_performances(now=now, program=program, viewer=current_user)
     return render_template(
         "troupes/manage.html", program=program, troupe=troupe, roster=troupes.roster(program),
         schedules=schedules.recent_schedules([program.id], now=now), today=to_local(now).date(),

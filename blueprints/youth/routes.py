@@ -29,7 +29,7 @@ def get_program_or_404(slug: str) -> Program:
 
 def get_class_or_404(event_id: int) -> Event:
     """Load a youth class, or answer 404."""
-    event = youth.get_class(event_id)
+    event = youth.get_class(event_id, viewer=current_user)
     if event is None:
         abort(404)
     return event
@@ -70,7 +70,7 @@ def program(slug: str):
     children = youth.children_of(current_user)
     chosen = next((c for c in children if str(c.id) == request.args.get("child")), children[0] if children else None)
     terms = youth.terms_of(program, now=now)
-    singles = youth.single_classes(program, now=now)
+    singles = youth.single_classes(program, now=now, viewer=current_user)
     classes = [e for term in terms for e in term.events if e.ends_at >= now] + singles
     rules = youth.rules_of(program)
     booked = youth.child_bookings(current_user, [e.id for e in classes])
@@ -236,7 +236,7 @@ def manage(slug: str):
     require_organizer_of(program)
     now = now_utc()
     terms = youth.terms_of(program, now=now)
-    singles = youth.single_classes(program, now=now)
+    singles = youth.single_classes(program, now=now, viewer=current_user)
     classes = [e for term in terms for e in term.events] + singles
     return render_template(
         "youth/manage.html", program=program, rules=youth.rules_of(program), terms=terms,
