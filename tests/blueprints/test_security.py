@@ -369,3 +369,25 @@ def test_a_production_site_without_its_address_warns_at_start(tmp_path, caplog):
         site = production_app(tmp_path)
     assert "LINLI_SITE_URL is not set" in caplog.text
     assert site.config["SESSION_COOKIE_SECURE"] and site.config["REMEMBER_COOKIE_SECURE"]
+
+
+@THROTTLED
+def test_guessing_the_current_password_is_throttled_like_logging_in(client):
+    """A borrowed, logged-in phone can't be used to guess the owner's password on the
+    change-password or change-number pages: each try counts against the login limit (here
+    the device's ten: the owner logged in on it)."""
+    user = make_user()
+    login(client, user)
+    wrong = {"current_password": "a guess", "password": "a brand new secret", "confirm": "a brand new secret"}
+    for _ in range(7):
+        assert field_errors(client.post("/account/password", data=wrong), "current_password") == ["当前密码不对。"]
+    for _ in range(3):
+        response = client.post("/account/profile", data={
+            "display_name": user.display_name, "phone": "13911119999", "current_password": "a guess"})
+        assert field_errors(response, "current_password") == ["当前密码不对。"]
+
+    refused = client.post("/account/password", data={**wrong, "current_password": PASSWORD})
+
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert field_errors(refused, "current_password")[0].startswith("短时间内尝试次数太多")
+    assert db.session.get(type(user), user.id).check_password(PASSWORD)
