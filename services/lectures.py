@@ -89,7 +89,7 @@ def create_term(program: Program, plan: TermPlan, *, now: datetime) -> list[Even
     )
     duration = timedelta(minutes=plan.duration_minutes)
     cutoff = timedelta(minutes=plan.booking_cutoff_minutes)
-    title = plan.title or str(_l("Topic to be announced"))
+    title = plan.title  # empty: "to be announced", in each reader's language (Event.display_title)
     created = [
         new_event(
             program, title=title, starts_at=start, ends_at=start + duration,

@@ -377,14 +377,14 @@ def class_list(event: Event) -> ClassList:
 
 
 def create_term(program: Program, plan: schedules.WeeklyPlan, *, now: datetime) -> WeeklySchedule:
-    """Lay out a term of weekly classes, each with ``plan.capacity`` places and numbered
-    in its title ("寒假学期 · 第 3 课").
+    """Lay out a term of weekly classes, each with ``plan.capacity`` places, titled with the
+    term's name and numbered (read "寒假学期 · 第 3 课" or "Winter term · class 3").
 
     :raises ScheduleError: when the days or times make no sense.
     """
     term = schedules.create_schedule(program, plan, now=now)
     for number, event in enumerate(term.events, start=1):
-        event.title = str(_l("%(term)s · class %(number)s", term=plan.title[:100], number=number))
+        event.title, event.class_number = plan.title[:100], number
     db.session.flush()
     return term
 

@@ -108,10 +108,8 @@ class LectureForm(_LectureFields):
 
     title = StringField(
         _l("Title"), filters=[clean_text],
-        validators=[
-            DataRequired(_l("Please enter a title.")),
-            Length(max=120, message=_l("At most 120 characters.")),
-        ],
+        description=_l("Leave it empty while the topic is to be announced."),
+        validators=[Length(max=120, message=_l("At most 120 characters."))],
         render_kw={"maxlength": 120},
     )
     summary = TextAreaField(

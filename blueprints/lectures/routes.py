@@ -167,7 +167,7 @@ def edit(event_id: int):
         form.booking_cutoff_minutes.data = int((event.starts_at - event.booking_closes_at).total_seconds() // 60)
     if form.validate_on_submit():
         changes = lectures.LectureChanges(
-            title=form.title.data, speaker=form.speaker.data or "", summary=form.summary.data or "",
+            title=form.title.data or "", speaker=form.speaker.data or "", summary=form.summary.data or "",
             series=_chosen(Series, form.series_id, event.program), venue=_chosen(Venue, form.venue_id),
             starts_at=local_datetime(form.day.data, form.start_time.data),
             ends_at=local_datetime(form.day.data, form.end_time.data),
