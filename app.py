@@ -121,7 +121,10 @@ def _register_hooks(app: Flask) -> None:
         from blueprints.common import ConfirmForm
         from models import Role
 
-        return {"current_lang": str(get_locale() or "zh"), "Role": Role, "logout_form": ConfirmForm()}
+        return {
+            "current_lang": str(get_locale() or "zh"), "Role": Role, "logout_form": ConfirmForm(),
+            "large_text": request.cookies.get("text_size") == "large",
+        }
 
     @app.before_request
     def begin_write_for_unsafe_methods():
