@@ -602,7 +602,8 @@ def test_waiting_list_and_cancelled_bookings_are_never_no_shows(app, now):
 
 
 def test_the_demo_has_attendance_to_look_at(app, now):
-    from services import dashboard, demo
+    import demo
+    from services import dashboard
 
     demo.seed()
     db.session.commit()
