@@ -274,7 +274,7 @@ def test_walk_ins_by_name_and_phone(client, organizer, event):
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "请输入来访者的姓名" in page and "请输入以 1 开头的 11 位手机号" in page
-    assert '<details class="panel" id="walk-in" open>' in page
+    assert '<details class="panel no-print" id="walk-in" open>' in page
     response = client.post(url, data={"name": "王德顺", "phone": "136 0000 0888"})
     assert response.status_code == 302
     user = db.session.execute(sa.select(User).where(User.phone == "13600000888")).scalar_one()

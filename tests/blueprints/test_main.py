@@ -148,14 +148,14 @@ def test_the_large_text_switch_is_remembered_and_marks_the_page(client):
 
 
 def test_the_favicon_icons_and_manifest_are_served_locally(client):
-    favicon = client.get("/favicon.ico")
-    assert favicon.status_code == 200 and favicon.data[:4] == b"\x00\x00\x01\x00"
+    with client.get("/favicon.ico") as favicon:
+        assert favicon.status_code == 200 and favicon.data[:4] == b"\x00\x00\x01\x00"
     manifest = client.get("/manifest.webmanifest")
     assert manifest.mimetype == "application/manifest+json"
     data = manifest.get_json()
     assert data["short_name"] == "邻里" and data["theme_color"] == "#a61b1b" and data["start_url"] == "/"
     for icon in data["icons"]:
-        image = client.get(icon["src"])
-        assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
+        with client.get(icon["src"]) as image:
+            assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
     home = page(client.get("/"))
     assert 'rel="manifest"' in home and 'rel="apple-touch-icon"' in home and "//cdn" not in home

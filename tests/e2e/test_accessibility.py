@@ -86,6 +86,7 @@ def serious_findings(axe: Axe, page) -> list[str]:
     return lines
 
 
+@pytest.mark.timeout(900)  # some fifty pages, each checked by axe: minutes on a busy machine
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_main_page_has_no_serious_accessibility_finding(demo_site, live_server, phone, lang):
     axe = Axe()

@@ -17,14 +17,20 @@ SCREEN = PHONE["height"]
 
 
 def links_out_of_sight(page, selector: str) -> list[str]:
-    """The links (and buttons) matching ``selector`` that are not wholly inside the
-    screen's width, or are clipped by a scrolling row."""
-    return page.eval_on_selector_all(selector, """(items) => items.filter((item) => {
-        const box = item.getBoundingClientRect();
-        const row = item.closest('.nav-row').getBoundingClientRect();
-        return box.width === 0 || box.left < 0 || box.right > window.innerWidth
-            || box.left < row.left - 1 || box.right > row.right + 1;
-    }).map((item) => item.textContent.trim())""")
+    """The links (and buttons) matching ``selector`` whose box or words are not wholly on
+    the screen, whose words spill out of their box, or that overlap each other."""
+    return page.eval_on_selector_all(selector, """(items) => {
+        const words = (item) => { const r = document.createRange(); r.selectNodeContents(item); return r.getBoundingClientRect(); };
+        const boxes = items.map((item) => item.getBoundingClientRect());
+        return items.filter((item, i) => {
+            const box = boxes[i], text = words(item);
+            const off = box.width === 0 || box.left < 0 || box.right > window.innerWidth
+                || text.left < box.left - 1 || text.right > box.right + 1;
+            const overlaps = boxes.some((other, j) => j !== i && other.left < box.right - 1 && box.left < other.right - 1
+                && other.top < box.bottom - 1 && box.top < other.bottom - 1);
+            return off || overlaps;
+        }).map((item) => item.textContent.trim());
+    }""")
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
