@@ -72,7 +72,7 @@ race: install
 		$(BIN)/python -m pytest -q tests/load || exit 1; done'
 
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output \
 		--ignore-dirs=".* ._ tests bench scripts migrations instance artifacts" -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap --ignore-obsolete
 	$(BIN)/pybabel compile -d translations --statistics

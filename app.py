@@ -141,7 +141,10 @@ def _register_hooks(app: Flask) -> None:
         from models import Role
 
         # The log-out button takes csrf_token() itself: no form object is built per page.
-        return {"current_lang": str(get_locale() or "zh"), "Role": Role}
+        return {
+            "current_lang": str(get_locale() or "zh"), "Role": Role,
+            "large_text": request.cookies.get("text_size") == "large",
+        }
 
     # No request takes the write lock up front: each service that writes declares its write
     # (services.db.begin_write) before the reads that decide it, so password hashing, form

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -105,6 +105,25 @@ def require_organizer_of(program: Program) -> None:
     """Abort with 403 unless the current user organizes ``program``."""
     if not program.is_organized_by(current_user):
         abort(403)
+
+
+def next_or(default: str) -> str:
+    """The request's local ``next`` path, else ``default``."""
+    target = request.args.get("next") or request.form.get("next")
+    return target if is_safe_next(target) else default
+
+
+def render_confirmation(*, title: str, consequences: list[str], action: str, button: str,
+                        keep: str, back: str, subject: str = "", when: str = "",
+                        refusal: str | None = None, danger: bool = True, hidden: dict | None = None):
+    """The confirmation page for an action that can't simply be taken back: what it is,
+    what will happen, and a button for each choice. static/js/linli.js shows the same
+    panel as a dialog over the page the person came from."""
+    return render_template(
+        "confirm.html", title=title, consequences=consequences, action=action, button=button,
+        keep=keep, back=back, subject=subject, when=when, refusal=refusal, danger=danger,
+        hidden=hidden or {}, form=ConfirmForm(),
+    )
 
 
 def flash_error(error: Exception) -> None:

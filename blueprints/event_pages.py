@@ -49,7 +49,7 @@ def edit_event_page(event: Event, form, *, template: str, done_url: str, saved: 
                 flash(_("%(count)s people who booked keep their places. Please let them know the new time and place.",
                         count=holders), "info")
             if edit.shared_with:
-                flash(_("It shares the room with: %(events)s.", events="、".join(e.title for e in edit.shared_with)), "info")
+                flash(_("It shares the room with: %(events)s.", events="、".join(e.display_title for e in edit.shared_with)), "info")
             return redirect(done_url)
     return render_template(template, form=form, event=event, may_share=may_share, **context)
 

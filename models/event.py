@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import db
@@ -26,6 +27,14 @@ def new_calendar_uid() -> str:
     """A calendar UID for a new event: a random UUID, which says nothing about the event,
     the site or how many events there are (RFC 7986 §5.3)."""
     return str(uuid.uuid4())
+def event_title(title: str, class_number: int | None = None) -> str:
+    """An event's title in the reader's language. Placeholders are not stored as text: an
+    empty title reads "Topic to be announced" (题目待定), and a youth class stores its
+    term's name and its number, read "寒假学期 · 第 3 课" or "Winter term · class 3".
+    Pages, exports and feeds (under ``force_locale``) all read titles through here."""
+    if class_number is not None:
+        return gettext("%(term)s · class %(number)s", term=title, number=class_number)
+    return title or gettext("Topic to be announced")
 
 
 class Event(db.Model):
@@ -49,7 +58,11 @@ class Event(db.Model):
     venue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("venues.id", ondelete="SET NULL"))
     seat_quota_id: Mapped[int] = mapped_column(sa.ForeignKey("quotas.id"), unique=True)
 
+    # What the organizer called it; empty while the topic is to be announced. Read it
+    # through ``display_title``.
     title: Mapped[str] = mapped_column(sa.String(120))
+    # A youth class's number in its term (then ``title`` is the term's name).
+    class_number: Mapped[int | None] = mapped_column()
     speaker: Mapped[str] = mapped_column(sa.String(80), default="")
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -78,6 +91,11 @@ class Event(db.Model):
     series: Mapped[Series | None] = relationship()
     venue: Mapped[Venue | None] = relationship()
     seats: Mapped[Quota] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language (see :func:`event_title`)."""
+        return event_title(self.title, self.class_number)
 
     @property
     def is_cancelled(self) -> bool:

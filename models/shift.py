@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import db
@@ -24,6 +25,21 @@ class PointsRule(enum.Enum):
 
     PER_HOUR = "per_hour"
     PER_SHIFT = "per_shift"
+
+
+# The roles a talk starts with are stored by their Chinese names; readers see them in their
+# own language. (Names an organizer types are shown as typed.)
+_ROLE_NAMES = {
+    "主讲": lazy_pgettext("volunteer role", "Speaker"), "主持": lazy_pgettext("volunteer role", "Host"),
+    "摄影": lazy_pgettext("volunteer role", "Photographer"), "场务": lazy_pgettext("volunteer role", "Stage crew"),
+    "签到": lazy_pgettext("volunteer role", "Check-in desk"),
+}
+
+
+def role_title(name: str) -> str:
+    """A volunteer role's name in the reader's language."""
+    known = _ROLE_NAMES.get(name)
+    return str(known) if known is not None else name
 
 
 class ShiftRole(db.Model):
@@ -73,6 +89,11 @@ class ShiftRole(db.Model):
         if self.points_rule is PointsRule.PER_SHIFT:
             return self.points
         return (self.points * minutes + 30) // 60
+
+    @property
+    def display_name(self) -> str:
+        """The role's name in the reader's language (see :func:`role_title`)."""
+        return role_title(self.name)
 
     def withdraw_closes_at(self, event: Event | None = None) -> datetime:
         """From this moment only an organizer can release a holder."""

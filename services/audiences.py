@@ -169,5 +169,5 @@ def set_audience(event: Event, kind: AudienceKind | None, *, grid: Grid | None =
     db.session.flush()
     after = audit.snapshot(row, ("kind", "grid_id", "program_id")) if row is not None else {"kind": None}
     audit.record("event.audience", actor=actor, now=now, subject_type="events", subject_id=event.id,
-                 label=event.title, program_id=event.program_id, before=before, after=after)
+                 label=event.display_title, program_id=event.program_id, before=before, after=after)
     return row

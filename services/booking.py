@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
@@ -13,7 +14,12 @@ from . import audiences, capacity, no_shows
 from .db import begin_write
 from .errors import (
     BookingClosed, BookingError, BookingNotOpen, CancellationClosed, EventCancelled, EventStarted,
+    UndoExpired,
 )
+
+# How long after cancelling a seat the person can take the cancellation back, provided
+# the seat is still free (see undo_cancellation).
+UNDO_MINUTES = 10
 
 
 def ensure_bookable(event: Event, now: datetime) -> None:
@@ -111,6 +117,60 @@ def held_at_cancellation(event: Event) -> list[Booking]:
         .options(joinedload(Booking.user), joinedload(Booking.child))
         .order_by(Booking.created_at, Booking.id)
     ).scalars())
+@dataclass(frozen=True)
+class CancelPreview:
+    """What cancelling a booking would do, to say before the tap."""
+
+    refusal: BookingError | None  # why it can't be cancelled now, if it can't
+    next_in_line: int  # 0: the places are freed; n: they go at once to waiting-list number n…
+    position: int | None  # the booking's own waiting-list number, when it waits
+    undo_minutes: int = UNDO_MINUTES
+
+    @property
+    def gives_seat_away(self) -> bool:
+        """Tell whether the places go straight to someone waiting (no undo then)."""
+        return self.next_in_line > 0
+
+
+def preview_cancellation(booking: Booking, *, now: datetime) -> CancelPreview:
+    """Say what cancelling ``booking`` at ``now`` would do: who gets the places, or why it
+    can't be cancelled."""
+    refusal = None
+    if booking.is_confirmed and booking.event.has_started(now):
+        refusal = CancellationClosed()
+    waiting = capacity.waiting_counts([booking.quota_id]).get(booking.quota_id, 0)
+    return CancelPreview(
+        refusal=refusal,
+        next_in_line=1 if booking.is_confirmed and waiting else 0,
+        position=capacity.waitlist_position(booking),
+    )
+
+
+def can_undo(booking: Booking, *, now: datetime, promoted: Iterable[Booking] = ()) -> bool:
+    """Tell whether a cancellation just made may be offered for undoing: it gave up a
+    confirmed seat, recently, and nobody was promoted into it."""
+    return (
+        booking.status is BookingStatus.CANCELLED and booking.confirmed_at is not None
+        and booking.cancelled_at is not None and now - booking.cancelled_at < timedelta(minutes=UNDO_MINUTES)
+        and not list(promoted) and not booking.event.is_cancelled and not booking.event.has_started(now)
+    )
+
+
+def undo_cancellation(booking: Booking, *, now: datetime) -> Booking:
+    """Take back a cancellation made in the last few minutes while the seat is still free,
+    keeping the same ticket.
+
+    :raises UndoExpired: when it is too late, the booking wasn't a seat, or the event has
+        been cancelled or has started.
+    :raises SeatTaken: when the seat has gone to someone else meanwhile.
+    """
+    begin_write()
+    db.session.refresh(booking)
+    if booking.is_active:
+        return booking
+    if not can_undo(booking, now=now):
+        raise UndoExpired()
+    return capacity.restore_booking(booking, now=now)
 
 
 def bookings_by_event(user: User, event_ids: Iterable[int]) -> dict[int, Booking]:
@@ -139,11 +199,12 @@ def _is_shift():
 
 
 def bookings_of(
-    user: User, *, now: datetime, past: bool = False, limit: int | None = None
+    user: User, *, now: datetime, past: bool = False, limit: int | None = None, offset: int = 0,
 ) -> list[Booking]:
     """The person's bookings — their own and those for their children; volunteer shifts
-    left out — upcoming (soonest first) or past (latest first, at most ``limit``), with
-    their events, programs, venues and children loaded in the same query."""
+    left out — upcoming (soonest first) or past (latest first, at most ``limit`` after
+    skipping ``offset``), with their events, programs, venues and children loaded in the
+    same query."""
     ends = Event.ends_at
     query = (
         sa.select(Booking)
@@ -161,6 +222,8 @@ def bookings_of(
         query = query.where(ends < now).order_by(Event.starts_at.desc(), Booking.id.desc())
         if limit is not None:
             query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
     else:
         query = query.where(ends >= now, held_or_cancelled_with_event())
         query = query.order_by(Event.starts_at, Booking.id)

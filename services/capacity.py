@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from models import Booking, BookingStatus, Quota, User, db
 
 from .db import begin_write
-from .errors import CapacityBelowTaken, EventFull
+from .errors import CapacityBelowTaken, EventFull, SeatTaken
 
 # Ticket codes are 8 random digits (from ``secrets``), stored with the booking and unique
 # across the site (a unique constraint): nothing about them can be worked out from the
@@ -210,6 +210,28 @@ def release_booking(booking: Booking, *, now: datetime) -> list[Booking]:
         return []
     _release(booking.quota_id, booking.places)
     return _promote(booking.quota_id, now=now)
+
+
+def restore_booking(booking: Booking, *, now: datetime) -> Booking:
+    """Confirm a cancelled booking again with the same places and ticket, but only while
+    its places are still free: nobody is waiting (anyone who was would have had them at
+    once) and they fit. Restoring one already active returns it.
+
+    :raises SeatTaken: when the places have gone to someone else or the person meanwhile
+        holds another booking here.
+    """
+    lock_quota(booking.quota_id)
+    db.session.refresh(booking)
+    if booking.status is not BookingStatus.CANCELLED:
+        return booking
+    if active_booking(booking.quota_id, booking.user_id, booking.child_id) is not None:
+        raise SeatTaken()
+    if _last_waitlisted_at(booking.quota_id) is not None or not _claim(booking.quota_id, booking.places):
+        raise SeatTaken()
+    booking.status = BookingStatus.CONFIRMED
+    booking.cancelled_at = None  # as if never cancelled: same ticket, same place in the class list
+    db.session.flush()
+    return booking
 
 
 def promote_waitlist(quota_id: int, *, now: datetime) -> list[Booking]:

@@ -72,6 +72,14 @@ class CancellationClosed(BookingError):
     message = _l("The event has already started, so the booking can no longer be cancelled.")
 
 
+class UndoExpired(BookingError):
+    message = _l("This cancellation can no longer be undone. If seats are free, please book again.")
+
+
+class SeatTaken(BookingError):
+    message = _l("Sorry, the seat has gone to someone else meanwhile, so the cancellation can't be undone.")
+
+
 class CapacityBelowTaken(BookingError):
     message = _l("%(taken)s seats are already booked, so the number of seats can't be lower than %(taken)s.")
 

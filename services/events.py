@@ -141,7 +141,7 @@ def _record_sharing(event: Event, found: list[Clash], *, actor: User | None, now
     others = list({clash.other.id: clash.other for clash in found}.values())
     audit.record(
         "event.share_room", actor=actor, now=now, subject_type="events", subject_id=event.id,
-        label=event.title, program_id=event.program_id,
+        label=event.display_title, program_id=event.program_id,
         after={"venue_id": event.venue_id, "starts_at": event.starts_at, "ends_at": event.ends_at,
                "shares_with": [{"id": other.id, "title": other.title} for other in others]},
     )
@@ -170,7 +170,7 @@ def add_event(program: Program, details: EventChanges, *, actor: User | None, no
     )
     db.session.flush()
     audit.record(
-        "event.create", actor=actor, now=now, subject_type="events", subject_id=event.id, label=event.title,
+        "event.create", actor=actor, now=now, subject_type="events", subject_id=event.id, label=event.display_title,
         program_id=program.id, after=_state(event),
     )
     if found:
@@ -232,11 +232,11 @@ def edit_event(event: Event, changes: EventChanges, *, actor: User | None, now: 
     details = sorted(changed - {"capacity"})
     if details:
         audit.record("event.edit", actor=actor, now=now, subject_type="events", subject_id=event.id,
-                     label=event.title, program_id=event.program_id,
+                     label=event.display_title, program_id=event.program_id,
                      before={key: before[key] for key in details}, after={key: after[key] for key in details})
     if "capacity" in changed:
         audit.record("event.capacity", actor=actor, now=now, subject_type="events", subject_id=event.id,
-                     label=event.title, program_id=event.program_id,
+                     label=event.display_title, program_id=event.program_id,
                      before={"capacity": before["capacity"]},
                      after={"capacity": after["capacity"], "promoted": len(promoted)})
     shared_with = _record_sharing(event, found, actor=actor, now=now) if found else []
@@ -298,7 +298,7 @@ def cancel_events(
         for event in cancelled:
             audit.record(
                 "event.cancel", actor=actor, now=now, subject_type="events", subject_id=event.id,
-                label=event.title, program_id=event.program_id,
+                label=event.display_title, program_id=event.program_id,
                 before={"status": EventStatus.SCHEDULED.value},
                 after={"status": EventStatus.CANCELLED.value, "cancel_reason": event.cancel_reason,
                        "bookings_cancelled": sum(1 for b in bookings if b.event_id == event.id)},

@@ -104,7 +104,7 @@ def program_tables(program: Program, first_day: date, last_day: date, *, now: da
         rows=[],
     )
     for roster in rosters(program_events(program, first_day, last_day), now=now):
-        when, title = _local(roster.event.starts_at), roster.event.title
+        when, title = _local(roster.event.starts_at), roster.event.display_title
         detail.rows.extend([when, title, *_person_cells(row)] for row in roster.rows)
         counts = roster.counts
         summary.rows.append([

@@ -40,6 +40,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, joinedload
 
+from models.shift import role_title
 from models import (
     Booking, CalendarToken, Event, EventStatus, Program, ProgramKind, ShiftRole, User, db,
 )
@@ -393,11 +394,11 @@ def _description(entry: Entry, url: str | None) -> str:
 
 
 def _summary(entry: Entry) -> str:
-    title = entry.event.title
+    title = entry.event.display_title
     if entry.notes:
         title = f"{title}（{'、'.join(entry.notes)}）"
     if entry.roles:
-        title = _("[Volunteer] %(roles)s · %(title)s", roles="、".join(entry.roles), title=title)
+        title = _("[Volunteer] %(roles)s · %(title)s", roles="、".join(role_title(r) for r in entry.roles), title=title)
     if entry.event.is_cancelled:
         return _("Cancelled: %(title)s", title=title)
     if entry.tentative:
@@ -410,7 +411,7 @@ def _valarm(entry: Entry, before: timedelta) -> icalendar.Alarm:
     alarm = icalendar.Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", -before)
-    alarm.add("description", _("Reminder: %(title)s", title=entry.event.title))
+    alarm.add("description", _("Reminder: %(title)s", title=entry.event.display_title))
     return alarm
 
 

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from models import Event, Program, ProgramKind, Role, Series, User, WeeklySchedule, db, program_organizers
@@ -25,7 +24,8 @@ def create_term(program: Program, plan: WeeklyPlan, *, actor: User | None, now: 
     :raises ScheduleError: when the dates make no sense or leave no lecture to create.
     :raises VenueTaken: when the room is taken on any of the days.
     """
-    plan = replace(plan, event_title=plan.event_title or str(_l("Topic to be announced")))
+    # An empty title reads "to be announced" in each reader's language (Event.display_title).
+    plan = replace(plan, event_title=plan.event_title or "")
     return schedules.create_schedule(program, plan, actor=actor, now=now)
 
 

@@ -36,6 +36,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from models.event import event_title
 from models import (
     Attendance, AttendanceStatus, Booking, BookingStatus, CheckInMethod, Event, EventStatus, ShiftRole, User, db,
 )
@@ -140,6 +141,11 @@ class MissedEvent:
     title: str
     starts_at: datetime
     ends_at: datetime
+    class_number: int | None = None
+
+    @property
+    def display_title(self) -> str:
+        return event_title(self.title, self.class_number)
 
 
 @dataclass(frozen=True)
@@ -182,12 +188,12 @@ def no_show_record(user: User, *, now: datetime, policy: NoShowPolicy | None = N
     since = now - policy.window - policy.pause
     rows = db.session.execute(
         _no_show_query(now)
-        .with_only_columns(Event.id, Event.title, Event.starts_at, Event.ends_at)
+        .with_only_columns(Event.id, Event.title, Event.starts_at, Event.ends_at, Event.class_number)
         .where(Booking.user_id == user.id, Event.ends_at > since, ~is_shift_booking())
         .distinct()
     ).all()
     missed = sorted(
-        (MissedEvent(event_id=r[0], title=r[1], starts_at=r[2], ends_at=r[3]) for r in rows),
+        (MissedEvent(event_id=r[0], title=r[1], starts_at=r[2], ends_at=r[3], class_number=r[4]) for r in rows),
         key=lambda m: (m.ends_at, m.event_id),
     )
     paused_until, reached = None, 0

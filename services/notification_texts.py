@@ -15,6 +15,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from models import Notification, NotificationKind
+from models.event import event_title
+from models.shift import role_title
 
 from .dates import format_when
 
@@ -139,6 +141,12 @@ def _values(params: dict[str, Any]) -> dict[str, Any]:
     for key in ("place", "was_place"):
         if key in values and not values[key]:
             values[key] = str(PLACE_TO_BE_ANNOUNCED)
+    # Titles and role names as the reader reads them: "题目待定" for a lecture still to be
+    # announced, a class as "寒假学期 · 第 3 课", 主讲 as "Speaker" (models.event, models.shift).
+    if "title" in values:
+        values["title"] = event_title(values["title"] or "", values.pop("class_number", None))
+    if values.get("role"):
+        values["role"] = role_title(values["role"])
     return values
 
 

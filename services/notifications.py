@@ -161,8 +161,12 @@ def has_key(key: str) -> bool:
 
 
 def event_params(event: Event) -> dict[str, Any]:
-    """The values every message about an event shows: its title, start and place."""
-    return {"title": event.title, "starts_at": event.starts_at, "place": event.venue.name if event.venue else ""}
+    """The values every message about an event shows: its title (as stored: the reader's
+    language is chosen when the message is read), start and place."""
+    params = {"title": event.title, "starts_at": event.starts_at, "place": event.venue.name if event.venue else ""}
+    if event.class_number is not None:
+        params["class_number"] = event.class_number
+    return params
 
 
 def places_confirmed(bookings: list[Booking], now: datetime) -> None:
@@ -232,9 +236,8 @@ def event_moved(event: Event, before: WhereAndWhen, *, now: datetime) -> list[No
     moved = (event.starts_at, event.venue_id) != (before.starts_at, before.venue_id)
     if not moved or event.is_cancelled or max(event.ends_at, before.ends_at) <= now:
         return []
-    params = {
-        "title": event.title, "starts_at": event.starts_at, "place": venue.name if venue else "",
-        "was_starts_at": before.starts_at, "was_place": before.place,
+    params = event_params(event) | {
+        "place": venue.name if venue else "", "was_starts_at": before.starts_at, "was_place": before.place,
     }
     return notify(people_at_event(event), K.EVENT_MOVED, now=now, event=event, params=params)
 

@@ -101,7 +101,7 @@ def send_message(event: Event, sender: User, body: str, audiences: Iterable[Audi
     notifications.notify(people, NotificationKind.ORGANIZER_MESSAGE, now=now, event=event, params=params,
                          message_id=message.id)
     audit.record("event.message", actor=sender, now=now, subject_type="event", subject_id=event.id,
-                 label=event.title, program_id=event.program_id,
+                 label=event.display_title, program_id=event.program_id,
                  after={"audiences": message.audiences, "recipients": len(people)})
     return message
 

@@ -98,7 +98,7 @@ def personal_data(user: User, *, now: datetime) -> list[Section]:
     ).unique().all()
     for booking, role_name in rows:
         bookings.add(
-            id=booking.id, event=booking.event.title, program=booking.event.program.name,
+            id=booking.id, event=booking.event.display_title, program=booking.event.program.name,
             starts_at=booking.event.starts_at, volunteer_role=role_name or "",
             child=booking.child.name if booking.child else "", places=booking.places,
             status=booking.status, ticket_number=booking.ticket_code or "",
@@ -112,7 +112,7 @@ def personal_data(user: User, *, now: datetime) -> list[Section]:
         sa.select(Attendance).where(Attendance.user_id == user.id)
         .options(joinedload(Attendance.event)).order_by(Attendance.id)
     ).scalars():
-        attendance.add(event=row.event.title, starts_at=row.event.starts_at, booking_id=row.booking_id,
+        attendance.add(event=row.event.display_title, starts_at=row.event.starts_at, booking_id=row.booking_id,
                        status=row.status, method=row.method, checked_in_at=row.checked_in_at,
                        excuse_reason=row.excuse_reason)
     sections.append(attendance)
@@ -137,7 +137,7 @@ def personal_data(user: User, *, now: datetime) -> list[Section]:
         sa.select(ShiftOutcome).join(ShiftOutcome.booking).where(Booking.user_id == user.id)
         .options(joinedload(ShiftOutcome.booking).joinedload(Booking.event)).order_by(ShiftOutcome.id)
     ).scalars():
-        shifts.add(event=outcome.booking.event.title, booking_id=outcome.booking_id, status=outcome.status,
+        shifts.add(event=outcome.booking.event.display_title, booking_id=outcome.booking_id, status=outcome.status,
                    minutes=outcome.minutes, reason=outcome.reason, decided_at=outcome.decided_at)
     sections.append(shifts)
 

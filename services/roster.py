@@ -25,7 +25,7 @@ import enum
 import hmac
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -35,6 +35,8 @@ from models import (
     ATTENDED_STATUSES, Attendance, AttendanceChange, AttendanceStatus, Booking, BookingStatus,
     CheckInMethod, Event, Program, ProgramKind, Role, User, db, program_organizers,
 )
+
+from .dates import local_datetime, to_local
 
 CHANGES_SHOWN = 50
 
@@ -154,6 +156,28 @@ def events_to_take(programs: Iterable[Program], *, now: datetime, days_back: int
             .order_by(Event.starts_at, Event.id)
         ).scalars()
     )
+
+
+def events_by_day(programs: Iterable[Program], first_day: date, last_day: date) -> dict[date, list[Event]]:
+    """The programs' events from ``first_day`` to ``last_day`` (local days, both included),
+    grouped by local day, soonest first (one query)."""
+    ids = [p.id for p in programs]
+    days: dict[date, list[Event]] = {}
+    if not ids:
+        return days
+    rows = db.session.execute(
+        sa.select(Event)
+        .where(
+            Event.program_id.in_(ids),
+            Event.starts_at >= local_datetime(first_day, time(0)),
+            Event.starts_at < local_datetime(last_day + timedelta(days=1), time(0)),
+        )
+        .options(joinedload(Event.program), joinedload(Event.venue))
+        .order_by(Event.starts_at, Event.id)
+    ).scalars()
+    for event in rows:
+        days.setdefault(to_local(event.starts_at).date(), []).append(event)
+    return days
 
 
 def checked_in_counts(event_ids: Iterable[int]) -> dict[int, int]:

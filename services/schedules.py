@@ -49,8 +49,9 @@ class WeeklyPlan:
     # The organizer's own days to leave out, and days off (holidays) to hold anyway.
     skip_days: frozenset[date] = frozenset()
     include_days: frozenset[date] = frozenset()
-    # Each event's title when it isn't the schedule's (a lecture term's "topic to be announced").
-    event_title: str = ""
+    # Each event's title when it isn't the schedule's: a lecture term's lecture title, ""
+    # while the topic is to be announced (read per reader, Event.display_title).
+    event_title: str | None = None
     speaker: str = ""
     # The events' topic series in turn, e.g. copied from last term's lectures.
     series_pattern: tuple[Series | None, ...] = ()
@@ -147,9 +148,10 @@ def create_schedule(program: Program, plan: WeeklyPlan, *, actor: User | None, n
     shared_starts = {clash.slot.starts_at for clash in found}
     cutoff = timedelta(minutes=plan.booking_cutoff_minutes)
     pattern = cycle(plan.series_pattern) if plan.series_pattern else None
+    title = plan.title if plan.event_title is None else plan.event_title
     events = [
         event_service.new_event(
-            program, title=plan.event_title or plan.title, starts_at=slot.starts_at, ends_at=slot.ends_at,
+            program, title=title, starts_at=slot.starts_at, ends_at=slot.ends_at,
             capacity=plan.capacity, booking_cutoff=cutoff, venue=plan.venue, summary=plan.summary,
             speaker=plan.speaker, series=next(pattern) if pattern else None, now=now,
             shares_room=slot.starts_at in shared_starts,

@@ -247,7 +247,7 @@ def sign_up(role: ShiftRole, user: User, *, now: datetime, waitlist: bool = Fals
     clash = overlapping_shift(user.id, event.starts_at, event.ends_at)
     if clash is not None:
         other = clash[1]
-        raise ShiftOverlap(title=other.title, when=other.starts_at)
+        raise ShiftOverlap(title=other.display_title, when=other.starts_at)
     try:
         return capacity.request_places(
             quota_id=role.quota_id, event_id=event.id, user=user, now=now, waitlist=waitlist
@@ -272,6 +272,21 @@ def withdraw(booking: Booking, *, now: datetime) -> list[Booking]:
     if booking.status is BookingStatus.CONFIRMED and now >= closes:
         raise WithdrawalClosed(when=closes)
     return capacity.release_booking(booking, now=now)
+
+
+def preview_withdrawal(booking: Booking, *, now: datetime):
+    """Say what withdrawing from a shift (or leaving a role's waiting list) at ``now``
+    would do: who gets the slot, or why it can't be done any more."""
+    from .booking import CancelPreview
+
+    role = role_for_booking(booking)
+    closes = role.withdraw_closes_at(booking.event)
+    refusal = WithdrawalClosed(when=closes) if booking.is_confirmed and now >= closes else None
+    waiting = capacity.waiting_counts([booking.quota_id]).get(booking.quota_id, 0)
+    return CancelPreview(
+        refusal=refusal, next_in_line=1 if booking.is_confirmed and waiting else 0,
+        position=capacity.waitlist_position(booking),
+    )
 
 
 def release(booking: Booking, organizer: User, reason: str, *, now: datetime) -> list[Booking]:

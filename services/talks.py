@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from models import Event, Program, ProgramKind, Series, ShiftRole, User, Venue, db
 
+from . import audiences
 from . import events as event_service
 from . import shifts
 from .db import begin_write
@@ -162,13 +163,14 @@ def past_events_with_shifts(programs: list[Program], *, now: datetime, days: int
     ).scalars())
 
 
-def coming_events(programs: list[Program], *, now: datetime, limit: int = 50):
-    """Events of ``programs`` not yet over, soonest first."""
+def coming_events(programs: list[Program], *, now: datetime, limit: int = 50, viewer=audiences.ANYONE):
+    """Events of ``programs`` not yet over that ``viewer`` may see (every one unless a
+    viewer is given; None: someone not logged in), soonest first."""
     if not programs:
         return []
     return list(db.session.execute(
         sa.select(Event)
-        .where(Event.program_id.in_([p.id for p in programs]), Event.ends_at >= now)
+        .where(Event.program_id.in_([p.id for p in programs]), Event.ends_at >= now, audiences.visible_to(viewer))
         .options(joinedload(Event.program), joinedload(Event.venue))
         .order_by(Event.starts_at, Event.id)
         .limit(limit)

@@ -359,6 +359,11 @@ def _release_member_place(troupe: Troupe) -> None:
         )
 
 
+def gives_place_away(membership: TroupeMembership) -> bool:
+    """Tell whether a member leaving now would hand their place straight to someone waiting."""
+    return membership.is_member and bool(_waiting(membership.program_id))
+
+
 def _waiting(program_id: int) -> list[TroupeMembership]:
     return list(db.session.execute(
         sa.select(TroupeMembership)

@@ -207,7 +207,7 @@ def clashes(venue: Venue | None, slots: Sequence[Slot], *, except_ids: Iterable[
 def refusal(venue: Venue, found: Sequence[Clash]) -> VenueTaken:
     """The message that names the first event in the way (and how many more days clash)."""
     other = found[0].other
-    params = dict(venue=venue.name, title=other.title, program=other.program.name, when=other.starts_at,
+    params = dict(venue=venue.name, title=other.display_title, program=other.program.name, when=other.starts_at,
                   until=ClockTime(other.ends_at))
     if len(found) > 1:
         return VenueTakenOnDays(more=len(found) - 1, **params)

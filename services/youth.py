@@ -383,19 +383,15 @@ def class_list(event: Event) -> ClassList:
 
 def create_term(program: Program, plan: schedules.WeeklyPlan, *, actor: User | None,
                 now: datetime) -> WeeklySchedule:
-    """Lay out a term of weekly classes, each with ``plan.capacity`` places and numbered
-    in its title ("寒假学期 · 第 3 课").
+    """Lay out a term of weekly classes, each with ``plan.capacity`` places, titled with the
+    term's name and numbered (read "寒假学期 · 第 3 课" or "Winter term · class 3").
 
     :raises ScheduleError: when the days or times make no sense.
     :raises VenueTaken: when the room is taken on any of the days.
     """
     term = schedules.create_schedule(program, plan, actor=actor, now=now)
     for number, event in enumerate(term.events, start=1):
-        event.title = class_title(plan.title, number)
+        event.title, event.class_number = plan.title[:100], number
     db.session.flush()
     return term
 
-
-def class_title(term_title: str, number: int) -> str:
-    """The title of a term's class: "寒假学期 · 第 3 课"."""
-    return str(_l("%(term)s · class %(number)s", term=term_title[:100], number=number))

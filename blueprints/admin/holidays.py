@@ -55,7 +55,7 @@ def add_closed_days():
     flash(_("The office is closed on %(days)s: %(name)s. Schedules laid out from now on leave these days out.",
             days=_days(closed), name=closed.name), "success")
     if planned:
-        named = "、".join(f"{event.title}（{format_day(to_local(event.starts_at).date())}）" for event in planned[:EVENTS_NAMED])
+        named = "、".join(f"{event.display_title}（{format_day(to_local(event.starts_at).date())}）" for event in planned[:EVENTS_NAMED])
         flash(_("%(count)s events were already planned on these days and still take place: %(events)s. Cancel them from their own pages if they shouldn't.",
                 count=len(planned), events=named), "warning")
     return redirect(url_for(".holidays_page"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import (
@@ -77,18 +77,37 @@ def _search_query() -> str:
 # --- the organizer's list of events ---------------------------------------------------
 
 
+DAYS_SHOWN = 7  # a week from the chosen day (today by default)
+DAYS_OPEN = 12  # at most this many events show unfolded; more fold into their days
+
+
+def _day_arg() -> date | None:
+    """The ``day`` query argument as a date (bad values mean none)."""
+    try:
+        return date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        return None
+
+
 @bp.route("/")
 @role_required(Role.ORGANIZER)
 def index():
-    """Events to take attendance of: this week and the next two, with links to the rest."""
+    """Events to take attendance of: today and the coming week of the programs I run (or
+    of one program, from a chosen day), the past week folded away, exports at the top."""
     now = now_utc()
+    today = to_local(now).date()
     programs = roster_service.programs_organized_by(current_user)
-    events = roster_service.events_to_take(programs, now=now)
+    chosen = next((p for p in programs if p.slug == request.args.get("program")), None)
+    first_day = _day_arg() or today
+    shown = [chosen] if chosen else programs
+    days = roster_service.events_by_day(shown, first_day, first_day + timedelta(days=DAYS_SHOWN - 1))
+    past_days = roster_service.events_by_day(shown, today - timedelta(days=7), today) if first_day == today else {}
+    past = [e for day in sorted(past_days, reverse=True) for e in reversed(past_days[day]) if e.ends_at <= now]
+    events = [e for day_events in days.values() for e in day_events]
     return render_template(
-        "attendance/index.html", now=now, programs=programs,
-        coming=[e for e in events if e.ends_at > now],
-        past=list(reversed([e for e in events if e.ends_at <= now])),
-        checked_in=roster_service.checked_in_counts(e.id for e in events),
+        "attendance/index.html", now=now, today=today, programs=programs, chosen=chosen,
+        first_day=first_day, days=days, past=past, unfold_all=len(events) <= DAYS_OPEN,
+        checked_in=roster_service.checked_in_counts(e.id for e in events + past),
         opens=attendance.checkin_opens_at,
     )
 
@@ -290,7 +309,7 @@ def export_event(event_id: int, fmt: str):
     event = organized_event_or_404(event_id)
     table = exports.event_table(roster_service.roster(event, now=now_utc()))
     data = exports.to_csv(table) if fmt == "csv" else exports.to_xlsx([table])
-    return _send(data, fmt, _("attendance"), to_local(event.starts_at).strftime("%Y-%m-%d"), event.title)
+    return _send(data, fmt, _("attendance"), to_local(event.starts_at).strftime("%Y-%m-%d"), event.display_title)
 
 
 def get_program_or_404(slug: str) -> Program:

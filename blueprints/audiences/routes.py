@@ -61,7 +61,7 @@ def edit(event_id: int):
         else:
             db.session.commit()
             group = audiences.describe(audiences.audience_of(event))
-            flash(_("%(title)s is now for %(group)s.", title=event.title, group=group), "success")
+            flash(_("%(title)s is now for %(group)s.", title=event.display_title, group=group), "success")
             return redirect(url_for(".edit", event_id=event.id))
     return render_template("audiences/edit.html", event=event, form=form, current=current,
                            described=audiences.describe(current), EVERYONE=EVERYONE), 400 if form.errors else 200

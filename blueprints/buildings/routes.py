@@ -146,11 +146,11 @@ def book(resident_id: int, event_id: int):
     elif booking.is_confirmed:
         households.tell_resident(booking, by=current_user, what="booked")
         flash(_("Booked for %(name)s: %(title)s. Ticket number: %(code)s",
-                name=who, title=event.title, code=booking.display_code), "success")
+                name=who, title=event.display_title, code=booking.display_code), "success")
     else:
         households.tell_resident(booking, by=current_user, what="booked")
         flash(_("%(name)s is number %(position)s on the waiting list for %(title)s and gets the seat automatically if one frees up.",
-                name=who, position=position, title=event.title), "info")
+                name=who, position=position, title=event.display_title), "info")
     return back_to_resident(resident.id)
 
 
@@ -175,7 +175,7 @@ def cancel(resident_id: int, booking_id: int):
         db.session.commit()
         households.tell_resident(booking, by=current_user, what="cancelled")
         flash(_("The booking of %(name)s for %(title)s is cancelled.", name=resident.display_name,
-                title=booking.event.title), "info")
+                title=booking.event.display_title), "info")
     return back_to_resident(resident.id)
 
 

@@ -11,12 +11,17 @@ from models import (
     Event, OutcomeStatus, PointsRule, Program, ProgramKind, Role, Series, ShiftRole, User, Venue, db,
 )
 from services import audiences, capacity, membership, points, rewards, shifts, talks
-from services.dates import local_datetime, now_utc, to_local
-from services.errors import LinliError, NotEnoughPoints, ReasonRequired, RoleNameTaken, SlotsBelowTaken
+from services.dates import format_when, local_datetime, now_utc, to_local
+from services.errors import (
+    LinliError, NotEnoughPoints, ReasonRequired, RoleNameTaken, SlotsBelowTaken, StillHoldsShifts,
+)
 from services.venues import can_share_rooms
 
 from .. import event_pages
-from ..common import ConfirmForm, flash_error, page_arg, redirect_next, require_organizer_of, role_required
+from ..common import (
+    ConfirmForm, flash_error, next_or, page_arg, redirect_next, render_confirmation, require_organizer_of,
+    role_required,
+)
 from ..event_forms import show_error
 from ..weekly_forms import fill_venue_choices, series_choices
 from .forms import (
@@ -164,6 +169,26 @@ def event(event_id: int):
     )
 
 
+@bp.route("/roles/<int:role_id>/sign-up", methods=["GET"])
+@login_required
+def confirm_sign_up(role_id: int):
+    """Ask before a sign-up that can't be withdrawn any more: its withdrawal deadline has passed."""
+    role = role_or_404(role_id)
+    event = role.event
+    back = url_for(".event", event_id=event.id, _anchor=f"role-{role.id}")
+    closes = role.withdraw_closes_at(event)
+    waitlist = request.args.get("waitlist") == "y"
+    return render_confirmation(
+        title=_("Sign up as %(role)s?", role=role.display_name),
+        consequences=[
+            _("Withdrawing closed on %(when)s. Once you sign up you can’t withdraw yourself: if you then can’t come, you must call an organizer.", when=format_when(closes)),
+        ],
+        action=url_for(".sign_up", role_id=role.id), button=_("Yes, sign me up"), keep=_("Not now"),
+        back=back, subject=event.display_title, when=format_when(event.starts_at, "full"), danger=False,
+        hidden={"waitlist": "y"} if waitlist else None,
+    )
+
+
 @bp.route("/roles/<int:role_id>/sign-up", methods=["POST"])
 @login_required
 def sign_up(role_id: int):
@@ -181,11 +206,43 @@ def sign_up(role_id: int):
     position = capacity.waitlist_position(booking)
     db.session.commit()
     if booking.is_confirmed:
-        flash(_("You are signed up as %(role)s. Thank you!", role=role.name), "success")
+        flash(_("You are signed up as %(role)s. Thank you!", role=role.display_name), "success")
     else:
         flash(_("You are number %(position)s on the waiting list for %(role)s. If a slot frees up, it is yours automatically.",
-                position=position, role=role.name), "info")
+                position=position, role=role.display_name), "info")
     return redirect(url_for(".event", event_id=role.event_id))
+
+
+@bp.route("/shifts/<int:booking_id>/withdraw", methods=["GET"])
+@login_required
+def confirm_withdraw(booking_id: int):
+    """Ask before giving up a shift or a place on a role's waiting list, saying who gets it."""
+    booking, role = shift_or_404(booking_id)
+    if booking.user_id != current_user.id:
+        abort(404)
+    back = next_or(url_for(".me"))
+    if not booking.is_active:
+        flash(_("You had already withdrawn."), "info")
+        return redirect(back)
+    event = booking.event
+    preview = shifts.preview_withdrawal(booking, now=now_utc())
+    if booking.is_waitlisted:
+        title, button, keep = _("Leave the waiting list?"), _("Yes, leave the waiting list"), _("No, stay on the waiting list")
+        line = _("You will lose your place on the waiting list for %(role)s (number %(position)s). If you join again, you go to the end of the list.",
+                 role=role.display_name, position=preview.position)
+    else:
+        title, button, keep = _("Withdraw from %(role)s?", role=role.display_name), _("Yes, withdraw"), _("No, keep my role")
+        if preview.gives_seat_away:
+            line = _("Your place as %(role)s will go at once to number %(number)s on its waiting list. You can’t get it back.",
+                     role=role.display_name, number=preview.next_in_line)
+        else:
+            line = _("Your place as %(role)s will be free for another volunteer to take.", role=role.display_name)
+    return render_confirmation(
+        title=title, consequences=[line], button=button, keep=keep, back=back,
+        action=url_for(".withdraw", booking_id=booking.id, next=back),
+        subject=event.display_title, when=format_when(event.starts_at, "full"),
+        refusal=str(preview.refusal) if preview.refusal else None,
+    )
 
 
 @bp.route("/shifts/<int:booking_id>/withdraw", methods=["POST"])
@@ -209,7 +266,7 @@ def withdraw(booking_id: int):
     else:
         db.session.commit()
         flash(_("You have left the waiting list.") if was_waiting
-              else _("You have withdrawn from %(role)s.", role=role.name), "info")
+              else _("You have withdrawn from %(role)s.", role=role.display_name), "info")
     return redirect_next(".me")
 
 
@@ -231,6 +288,30 @@ def join():
             flash(_("Your application is sent. An organizer will look at it soon."), "success")
         return redirect(url_for(".index"))
     return render_template("lecture_team/join.html", team=team, form=form, current=current)
+
+
+@bp.route("/leave", methods=["GET"])
+@login_required
+def confirm_leave():
+    """Ask before leaving the team or withdrawing an application, saying what stays and what goes."""
+    team = team_or_404()
+    mine = membership.open_membership(team.id, current_user.id)
+    back = url_for(".me")
+    if mine is None:
+        return redirect(url_for(".index"))
+    if mine.is_active:
+        title, button = _("Leave %(team)s?", team=team.name), _("Yes, leave the team")
+        lines = [_("You will no longer be able to take the team’s roles. Your service hours and points stay on record, and you can apply again later.")]
+        count = membership.coming_shift_count(current_user.id, now=now_utc())
+        refusal = str(StillHoldsShifts(count=count)) if count else None
+    else:
+        title, button = _("Withdraw your application?"), _("Yes, withdraw my application")
+        lines = [_("The organizers will no longer see your application. You can apply again later.")]
+        refusal = None
+    return render_confirmation(
+        title=title, consequences=lines, button=button, keep=_("No, stay"), back=back,
+        action=url_for(".leave"), refusal=refusal,
+    )
 
 
 @bp.route("/leave", methods=["POST"])
@@ -523,7 +604,7 @@ def edit_talk(event_id: int):
             db.session.commit()
             flash(_("The talk is saved."), "success")
             if edit.shared_with:
-                flash(_("It shares the room with: %(events)s.", events="、".join(e.title for e in edit.shared_with)), "info")
+                flash(_("It shares the room with: %(events)s.", events="、".join(e.display_title for e in edit.shared_with)), "info")
             return redirect(url_for(".event", event_id=event.id))
     return render_template("lecture_team/talk_form.html", form=form, team=event.program, event=event,
                            may_share=can_share_rooms(current_user))
@@ -609,7 +690,7 @@ def edit_role(role_id: int):
             form.slots.errors.append(str(error))
         else:
             db.session.commit()
-            flash(_("The role %(role)s is saved.", role=role.name), "success")
+            flash(_("The role %(role)s is saved.", role=role.display_name), "success")
             if promoted:
                 flash(_("%(count)s people moved up from the waiting list.", count=len(promoted)), "info")
             return redirect(url_for(".roles", event_id=role.event_id))
@@ -624,7 +705,7 @@ def remove_role(role_id: int):
     require_organizer_of(role.event.program)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    event_id, name = role.event_id, role.name
+    event_id, name = role.event_id, role.display_name
     try:
         shifts.remove_role(role)
     except LinliError as error:
@@ -690,7 +771,7 @@ def release(booking_id: int):
         flash_error(error)
     else:
         db.session.commit()
-        flash(_("%(name)s is released from %(role)s.", name=booking.user.display_name, role=role.name), "info")
+        flash(_("%(name)s is released from %(role)s.", name=booking.user.display_name, role=role.display_name), "info")
         for moved in promoted:
             flash(_("%(name)s moved up from the waiting list.", name=moved.user.display_name), "info")
     return redirect(url_for(".roster", event_id=booking.event_id))

@@ -43,7 +43,14 @@ class TermForm(WeeklyScheduleForm, LayoutFields, PlaceFields, _LectureFields):
 
 
 class LectureForm(EventFields, PlaceFields, _LectureFields):
-    """Edit one lecture."""
+    """Edit one lecture; its title may stay empty while the topic is to be announced."""
+
+    title = StringField(
+        _l("Title"), filters=[clean_text],
+        description=_l("Leave it empty while the topic is to be announced."),
+        validators=[Length(max=120, message=_l("At most 120 characters."))],
+        render_kw={"maxlength": 120},
+    )
 
 
 class CancelLectureForm(FlaskForm):

@@ -14,7 +14,10 @@ from services.errors import LinliError
 from services.venues import can_share_rooms
 
 from .. import event_pages
-from ..common import BookForm, ConfirmForm, book_seat_and_redirect, flash_error, redirect_next, require_organizer_of
+from ..common import (
+    BookForm, ConfirmForm, book_seat_and_redirect, flash_error, redirect_next, render_confirmation,
+    require_organizer_of,
+)
 from ..event_forms import show_error
 from ..weekly_forms import chosen_venue
 from .forms import (
@@ -119,6 +122,33 @@ def apply(slug: str):
     else:
         flash(_("You already belong to this troupe or are on its waiting list."), "info")
     return redirect(url_for(".detail", slug=slug))
+
+
+@bp.route("/<slug>/leave", methods=["GET"])
+@login_required
+def confirm_leave(slug: str):
+    """Ask before leaving the troupe, giving up a waiting place or withdrawing an application."""
+    program, _troupe = get_troupe_or_404(slug)
+    back = url_for(".detail", slug=slug)
+    membership = troupes.active_membership(program.id, current_user.id)
+    if membership is None:
+        return redirect(back)
+    if membership.is_member:
+        title, button, keep = _("Leave %(name)s?", name=program.name), _("Yes, leave the troupe"), _("No, stay")
+        line = (_("Your place will go at once to the first person on the troupe’s waiting list. To come back, you would apply again.")
+                if troupes.gives_place_away(membership) else
+                _("You will no longer be a member or see the rehearsals. To come back, you would apply again."))
+    elif membership.is_waitlisted:
+        title, button, keep = _("Leave the waiting list?"), _("Yes, leave the waiting list"), _("No, stay on the waiting list")
+        line = _("You will lose your place on the waiting list (number %(position)s). To come back, you would apply again.",
+                 position=troupes.waiting_position(membership))
+    else:
+        title, button, keep = _("Withdraw your application?"), _("Yes, withdraw my application"), _("No, keep it")
+        line = _("The leader will no longer see your application. You can apply again later.")
+    return render_confirmation(
+        title=title, consequences=[line], button=button, keep=keep, back=back,
+        action=url_for(".leave", slug=slug), subject=program.name,
+    )
 
 
 @bp.route("/<slug>/leave", methods=["POST"])

@@ -26,8 +26,10 @@ def field_errors(response, field_id: str) -> list[str]:
 
 
 def alerts(response) -> list[str]:
-    """The flashed messages shown at the top of the page."""
-    return [m.strip() for m in re.findall(r'<div class="alert alert-\w+ mt-3"[^>]*>([^<]*)</div>', page(response))]
+    """The flashed messages shown at the top of the page (an undo offer's too)."""
+    return [m.strip() for m in re.findall(
+        r'<div class="alert alert-\w+ mt-3(?: undo-offer)?"[^>]*>\s*(?:<p class="mb-2">)?([^<]*)</', page(response)
+    )]
 
 
 def visible_text(response) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 from models import Booking, BookingStatus, CalendarToken, Quota, db
 from services import feeds
+from services.booking import cancel_booking
 from tests.blueprints.conftest import alerts, page, seat, visible_text
 from tests.conftest import login, make_event, make_program, make_user
 
@@ -133,7 +134,8 @@ def test_cancelling_a_seat_gives_it_to_the_first_in_line(client, now):
     response = cancel(client, seat_of_holder)
 
     assert response.request.path == "/account/bookings"
-    assert "已取消预约。" in alerts(response)
+    assert "已取消预约。座位已经给了候补的下一位。" in alerts(response)
+    assert "撤销：保留我的座位" not in page(response)  # the seat is gone: no undo offered
     assert [status_of(b) for b in (seat_of_holder, first, second)] == [
         BookingStatus.CANCELLED, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]
     assert db.session.get(Quota, event.seat_quota_id).taken == 1
@@ -191,12 +193,14 @@ def test_cancelling_needs_a_login(client, now):
     assert status_of(booking) is BookingStatus.CONFIRMED
 
 
-def test_cancelling_by_get_is_refused(client, now):
+def test_cancelling_by_get_only_asks(client, now):
     resident = make_user()
     booking = seat(make_event(now=now), resident, now)
     login(client, resident)
 
-    assert client.get(f"/account/bookings/{booking.id}/cancel").status_code == 405
+    response = client.get(f"/account/bookings/{booking.id}/cancel")
+
+    assert response.status_code == 200 and "取消您的座位？" in page(response)
     assert status_of(booking) is BookingStatus.CONFIRMED
 
 
@@ -310,17 +314,23 @@ def test_my_bookings_shows_every_waiting_position_right(client, now):
         assert f"候补第 {ahead + 1} 位" in card
 
 
-def test_my_bookings_shows_at_most_30_past_bookings(client, now):
+def test_my_bookings_shows_past_bookings_ten_at_a_time(client, now):
     viewer = make_user()
     program = make_program()
-    for days_ago in range(2, 34):
+    for days_ago in range(2, 14):
         booked_before_it_began(past_lecture(program, f"第{days_ago}天前", now, days_ago=days_ago), viewer)
     login(client, viewer)
 
-    past = page(client.get("/account/bookings")).split("<h2>往期</h2>")[1]
+    first = page(client.get("/account/bookings")).split("<h2>往期</h2>")[1]
+    second = page(client.get("/account/bookings?past=2")).split("<h2>往期</h2>")[1]
 
-    assert past.count("list-group-item") == 30
-    assert "第2天前" in past and "第31天前" in past and "第32天前" not in past
+    assert '<details class="panel quiet" id="past">' in first  # folded away at first
+    assert first.count("list-group-item") == 10 and "第2天前" in first and "第11天前" in first
+    assert "第12天前" not in first and "?past=2#past" in first
+    assert '<details class="panel quiet" id="past" open>' in second
+    assert second.count("list-group-item") == 2 and "第13天前" in second and "?past=1#past" in second
+    assert "?past=3" not in second
+    assert client.get("/account/bookings?past=-4").status_code == 200
 
 
 # --- the personal calendar link ------------------------------------------------------
@@ -566,3 +576,43 @@ def test_a_bad_or_taken_number_is_refused(client, phone, message):
     response = client.post("/account/profile", data={
         "display_name": "张桂芳", "phone": other.phone if phone == "taken" else phone, "current_password": PASSWORD})
     assert field_errors(response, "phone") == [message]
+# --- asking before cancelling, and taking it back -----------------------------------
+
+
+def test_cancelling_with_nobody_waiting_offers_an_undo_that_restores_the_seat(client, now):
+    event = make_event(capacity=1, now=now)
+    resident = make_user()
+    booking = seat(event, resident, now)
+    ticket = booking.ticket_code
+    login(client, resident)
+
+    question = page(client.get(f"/account/bookings/{booking.id}/cancel?next=/lectures/{event.id}"))
+    assert "您的座位会空出来，其他人可以预约。" in question and "10 分钟内可以撤销" in question
+    assert f'action="/account/bookings/{booking.id}/cancel?next=/lectures/{event.id}"' in question
+    response = client.post(f"/account/bookings/{booking.id}/cancel?next=/lectures/{event.id}", follow_redirects=True)
+    assert response.request.path == f"/lectures/{event.id}"
+    assert f'action="/account/bookings/{booking.id}/undo' in page(response)
+
+    response = client.post(f"/account/bookings/{booking.id}/undo", follow_redirects=True)
+    assert f"座位已为您保留。预约号：{booking.display_code}" in alerts(response)
+    db.session.expire_all()
+    assert status_of(booking) is BookingStatus.CONFIRMED and booking.ticket_code == ticket
+
+
+def test_nobody_undoes_someone_elses_cancellation(client, now):
+    booking = seat(make_event(now=now), make_user("甲"), now)
+    cancel_booking(booking, now=now)
+    db.session.commit()
+    login(client, make_user("乙"))
+    assert client.post(f"/account/bookings/{booking.id}/undo").status_code == 404
+    assert client.get(f"/account/bookings/{booking.id}/cancel").status_code == 404
+    assert status_of(booking) is BookingStatus.CANCELLED
+
+
+def test_leaving_a_waiting_list_asks_first_with_the_place_that_is_lost(client, now):
+    event = make_event(capacity=1, now=now)
+    seat(event, make_user("甲"), now)
+    waiting = seat(event, make_user("乙"), now, waitlist=True)
+    login(client, waiting.user)
+    question = page(client.get(f"/account/bookings/{waiting.id}/cancel"))
+    assert "退出候补？" in question and "您会失去候补位置（第 1 位）。再次报名要排到最后。" in question

@@ -15,6 +15,7 @@ from models import Attendance, AttendanceStatus, Booking, CheckInMethod, Program
 from services import attendance, checkin
 from services.booking import book_seat
 from services.dates import LOCAL_TZ, now_utc, to_local
+from tests.blueprints.conftest import page
 from tests.conftest import login, make_event, make_program, make_user
 
 
@@ -113,6 +114,37 @@ def test_the_lecture_and_manage_pages_link_to_the_roster(client, organizer, even
     client.post("/auth/logout")
     login(client, resident_view)
     assert roster_url not in client.get(f"/lectures/{event.id}").get_data(as_text=True)
+
+
+def test_the_attendance_page_opens_on_today_and_the_coming_week_of_my_programs(client, organizer, program, event, count_queries):
+    other = make_program(organizers=[organizer], slug="lvju", name="吕剧团")
+    not_mine = make_program(slug="jingju", name="京剧社")
+    next_week = make_event(other, starts_in=timedelta(days=3), title="吕剧排练")
+    later = make_event(program, starts_in=timedelta(days=10), title="十天后的讲座")
+    make_event(not_mine, starts_in=timedelta(days=1), title="别人的活动")
+    gone = make_event(program, starts_in=-timedelta(days=2), title="前天的讲座")
+    login(client, organizer)
+
+    with count_queries() as statements:
+        body = page(client.get("/attendance/"))
+    assert body.index('id="exports"') < body.index("管仲与齐国的富国之道")  # exports at the top
+    assert "管仲与齐国的富国之道" in body and "吕剧排练" in body
+    assert "十天后的讲座" not in body and "别人的活动" not in body
+    assert '<details class="panel quiet compact-list">' in body and "前天的讲座" in body.split("最近一周")[1]
+
+    for index in range(6):  # more events, same number of queries
+        make_event(other, starts_in=timedelta(days=1, hours=index), title=f"排练{index}")
+    with count_queries() as more:
+        client.get("/attendance/")
+    assert len(more) == len(statements)
+
+    # One program, from a chosen day.
+    day = to_local(later.starts_at).date() - timedelta(days=1)
+    body = page(client.get(f"/attendance/?program=wenshi-jiangtang&day={day.isoformat()}"))
+    assert "十天后的讲座" in body and "吕剧排练" not in body and "管仲与齐国的富国之道" not in body
+    assert "最近一周" not in body
+    assert client.get("/attendance/?program=nope&day=not-a-day").status_code == 200
+    assert gone and next_week
 
 
 # --- the roster -------------------------------------------------------------------------------
@@ -244,7 +276,7 @@ def test_walk_ins_by_name_and_phone(client, organizer, event):
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "请输入来访者的姓名" in page and "请输入以 1 开头的 11 位手机号" in page
-    assert '<details class="panel" id="walk-in" open>' in page
+    assert '<details class="panel no-print" id="walk-in" open>' in page
     response = client.post(url, data={"name": "王德顺", "phone": "136 0000 0888"})
     assert response.status_code == 302
     user = db.session.execute(sa.select(User).where(User.phone == "13600000888")).scalar_one()
@@ -453,7 +485,7 @@ def test_the_dashboard_draws_charts_with_the_numbers_beneath(client, organizer, 
     table = page[page.index("<tbody>"):page.index("</tbody>")]
     last_month = table[table.rindex("<tr>"):]
     # held 1 · 5 seats · 4 bookings · 2 came · 1 walk-in · 50% · 50% · volunteer hours —
-    cells = re.findall(r"<td>([^<]*)", last_month)
+    cells = re.findall(r"<td[^>]*>([^<]*)", last_month)
     assert cells[1:] == ["5", "4", "2", "1", "50%", "50%", "0.0"] and cells[0].strip() == "1"
 
     for index in range(3):

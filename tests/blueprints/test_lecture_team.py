@@ -256,6 +256,56 @@ def test_a_decline_needs_a_reason_shown_beside_the_field(client, team, organizer
     assert "原因：本季度名额已满" in text(client.get("/lecture-team/"))
 
 
+def test_withdrawing_asks_first_and_says_who_gets_the_slot(client, team):
+    talk = make_talk(team, roles=[("主持", 1)], starts_in=timedelta(days=5))
+    role = role_of(talk)
+    member, next_one = make_member(team, "陈玉兰"), make_member(team, "王德顺")
+    held = shifts.sign_up(role, member, now=now_utc())
+    shifts.sign_up(role, next_one, now=now_utc(), waitlist=True)
+    db.session.commit()
+    login(client, member)
+
+    event_page = text(client.get(f"/lecture-team/events/{talk.id}"))
+    assert f'href="/lecture-team/shifts/{held.id}/withdraw?next=' in event_page and "data-confirm" in event_page
+    question = text(client.get(f"/lecture-team/shifts/{held.id}/withdraw"))
+    assert "退出“主持”岗位？" in question and "会立即给候补第 1 位" in question
+    assert f'action="/lecture-team/shifts/{held.id}/withdraw' in question
+    assert db.session.get(Booking, held.id).is_confirmed  # asking changes nothing
+
+
+def test_a_sign_up_after_the_withdrawal_deadline_asks_first(client, team):
+    soon = make_talk(team, roles=[("摄影", 1)], starts_in=timedelta(hours=20))
+    later = make_talk(team, roles=[("摄影", 1)], title="下周的宣讲", starts_in=timedelta(days=7))
+    member = make_member(team)
+    login(client, member)
+
+    later_page = text(client.get(f"/lecture-team/events/{later.id}"))
+    assert "前可以退出岗位" in later_page  # the rule, next to the button
+    soon_page = text(client.get(f"/lecture-team/events/{soon.id}"))
+    role = role_of(soon)
+    assert f'href="/lecture-team/roles/{role.id}/sign-up"' in soon_page and "报名后只有组织者能为您取消" in soon_page
+    question = text(client.get(f"/lecture-team/roles/{role.id}/sign-up"))
+    assert "报名“摄影”？" in question and "报名后您不能自己退出" in question
+    assert active_bookings(role) == []
+    response = client.post(f"/lecture-team/roles/{role.id}/sign-up", follow_redirects=True)
+    assert "您已报名“摄影”岗位" in text(response)
+
+
+def test_leaving_the_team_asks_first(client, team):
+    member = make_member(team)
+    login(client, member)
+    assert 'href="/lecture-team/leave"' in text(client.get("/lecture-team/me"))
+    question = text(client.get("/lecture-team/leave"))
+    assert "退出蒲公英宣讲队？" in question and "服务时长和积分都会保留" in question
+
+
+def test_role_names_read_in_english_for_english_readers(client, team):
+    talk = make_talk(team, roles=[("主讲", 1), ("场务", 2)])
+    client.set_cookie("lang", "en")
+    page = text(client.get(f"/lecture-team/events/{talk.id}"))
+    assert "Speaker" in page and "Stage crew" in page and "主讲" not in page
+
+
 def test_a_member_leaves_the_team(client, team):
     member = make_member(team)
     login(client, member)

@@ -1,6 +1,8 @@
 """The home page, the language switch, error pages and the health check."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from models import ProgramKind
@@ -32,14 +34,19 @@ def test_an_unknown_lang_cookie_falls_back_to_chinese(client):
     assert "欢迎来到邻里" in page(client.get("/"))
 
 
-def test_home_page_shows_coming_lectures_and_other_programs(client, now):
+def test_home_page_shows_coming_lectures_then_whats_on_not_every_troupe(client, now):
     make_event(title="管仲与齐国的富国之道", now=now)
-    make_program(ProgramKind.TROUPE, name="京剧票友会")
+    troupes = [make_program(ProgramKind.TROUPE, name=f"队伍{n}") for n in range(6)]
+    show = make_event(troupes[0], title="京剧票友会汇报演出", starts_in=timedelta(days=3), now=now)
+    make_event(troupes[1], title="很久以后的演出", starts_in=timedelta(days=60), now=now)
 
     body = page(client.get("/"))
 
     assert "管仲与齐国的富国之道" in body
-    assert "文体队伍" in body and "京剧票友会" in body
+    assert body.index("管仲与齐国的富国之道") < body.index("近期活动") < body.index("京剧票友会汇报演出")
+    assert f'href="/troupes/events/{show.id}"' in body
+    assert "6 支队伍欢迎加入" in body and 'href="/troupes/"' in body
+    assert "队伍5" not in body  # not every troupe
 
 
 def test_switching_to_english_sets_the_cookie_and_returns_to_the_page(client):
@@ -146,3 +153,29 @@ def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path, caplog):
     assert response.status_code == 503
     assert response.get_json() == {"status": "database unavailable"}
     assert "the database did not answer" in caplog.text
+# --- large text, icons, the manifest ----------------------------------------------------
+
+
+def test_the_large_text_switch_is_remembered_and_marks_the_page(client):
+    assert 'class="large-text"' not in page(client.get("/lectures/"))
+    response = client.get("/text-size/large", query_string={"next": "/lectures/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/lectures/"
+    body = page(client.get("/lectures/"))
+    assert '<html lang="zh-CN" class="large-text">' in body and 'aria-pressed="true"' in body
+    client.get("/text-size/normal")
+    assert 'class="large-text"' not in page(client.get("/"))
+    assert client.get("/text-size/huge", query_string={"next": "//evil.example"}).headers["Location"] == "/"
+
+
+def test_the_favicon_icons_and_manifest_are_served_locally(client):
+    with client.get("/favicon.ico") as favicon:
+        assert favicon.status_code == 200 and favicon.data[:4] == b"\x00\x00\x01\x00"
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json"
+    data = manifest.get_json()
+    assert data["short_name"] == "邻里" and data["theme_color"] == "#a61b1b" and data["start_url"] == "/"
+    for icon in data["icons"]:
+        with client.get(icon["src"]) as image:
+            assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
+    home = page(client.get("/"))
+    assert 'rel="manifest"' in home and 'rel="apple-touch-icon"' in home and "//cdn" not in home

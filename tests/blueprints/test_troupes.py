@@ -198,6 +198,20 @@ def test_at_the_member_limit_an_approved_applicant_waits_and_moves_up_when_a_mem
     assert "您是葫芦丝队的队员" in text(client.get(f"/troupes/{program.slug}"))
 
 
+def test_leaving_asks_first_and_says_where_the_place_goes(client, app, leader, now):
+    program = make_troupe("葫芦丝队", leader=leader, member_limit=1)
+    member, waiting = make_user("甲"), make_user("乙")
+    for person in (member, waiting):
+        troupes.approve(troupes.apply(program, person, note="", now=now), by=leader, now=now)
+    db.session.commit()
+    login(client, member)
+
+    assert f'href="/troupes/{program.slug}/leave"' in text(client.get(f"/troupes/{program.slug}"))
+    question = text(client.get(f"/troupes/{program.slug}/leave"))
+    assert "退出葫芦丝队？" in question and "立即给队伍候补第 1 位" in question
+    assert troupes.active_membership(program.id, member.id).is_member  # asking changes nothing
+
+
 # --- a leader manages their own troupe only -----------------------------------------
 
 
@@ -374,8 +388,8 @@ def test_the_home_page_links_troupes_and_youth_programs(client, lvju):
 
     youth = make_program(ProgramKind.YOUTH, slug="shaoer-songdu", name="少儿诵读班")
     page = text(client.get("/"))
-    assert f'href="/troupes/{lvju.slug}"' in page and f'href="/youth/{youth.slug}"' in page
     assert 'href="/troupes/"' in page and 'href="/youth/"' in page
+    assert "1 支队伍欢迎加入" in page and "1 个少儿项目" in page
 
 
 @pytest.mark.parametrize("weekdays", [["9"], ["abc"], ["-1"], ["99999999999999999999"]])

@@ -272,8 +272,12 @@ def test_the_organizer_sets_the_ages_and_lays_out_a_term(client, songdu, organiz
                                        "capacity": "15", "booking_cutoff_minutes": "60", "action": "create"},
                            follow_redirects=True)
     assert "已添加 4 节课" in text(response)
-    titles = db.session.execute(sa.select(Event.title).order_by(Event.starts_at)).scalars().all()
-    assert titles == [f"春季学期 · 第 {n} 课" for n in range(1, 5)]
+    classes = db.session.execute(sa.select(Event).order_by(Event.starts_at)).scalars().all()
+    # The term's name and the number are stored; "第 n 课" / "class n" is the reader's language.
+    assert [(e.title, e.class_number) for e in classes] == [("春季学期", n) for n in range(1, 5)]
+    assert [e.display_title for e in classes] == [f"春季学期 · 第 {n} 课" for n in range(1, 5)]
+    client.set_cookie("lang", "en")
+    assert "春季学期 · class 1" in text(client.get(f"/youth/classes/{classes[0].id}"))
 
 
 def test_the_youth_index_shows_each_programs_ages(client, songdu, count_queries):

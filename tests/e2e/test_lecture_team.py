@@ -92,7 +92,8 @@ def test_a_new_volunteer_joins_signs_up_withdraws_and_later_sees_hours_and_point
     shift = page.locator("article", has_text="学习贯彻党的二十大精神")
     expect(shift.get_by_text("我的岗位：摄影")).to_be_visible()
     shot(page, "5-my-service-coming")
-    shift.get_by_role("button", name="退出岗位").click()
+    shift.get_by_role("link", name="退出岗位").click()
+    page.get_by_role("dialog").get_by_role("button", name="确定退出岗位").click()
     expect(page.locator(".alert[role]")).to_contain_text("您已退出“摄影”岗位")
     expect(page.get_by_text("您近期没有岗位")).to_be_visible()
 
