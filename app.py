@@ -99,9 +99,14 @@ def _finish_config(app: Flask) -> None:
     if not app.config.get("MAIL_DEFAULT_SENDER"):
         app.config["MAIL_DEFAULT_SENDER"] = settings.default_mail_sender(app.config.get("SITE_URL"))
     if not app.config.get("RATELIMIT_STORAGE_URI"):
-        # The throttles count in the site's own database (security/throttle_storage.py).
-        app.config["RATELIMIT_STORAGE_URI"] = "linli+db://"
-        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"database_url": app.config["SQLALCHEMY_DATABASE_URI"]}
+        uri = app.config["SQLALCHEMY_DATABASE_URI"]
+        if uri.startswith("sqlite") and (uri in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in uri):
+            # A database in memory lives in one process: so may its throttle counters.
+            app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+        else:
+            # The throttles count in the site's own database (security/throttle_storage.py).
+            app.config["RATELIMIT_STORAGE_URI"] = "linli+db://"
+            app.config["RATELIMIT_STORAGE_OPTIONS"] = {"database_url": uri}
 
 
 def _select_locale() -> str:

@@ -3,7 +3,7 @@ browse. A lecture is changed and cancelled like any event (services.events)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -26,7 +26,12 @@ def create_term(program: Program, plan: WeeklyPlan, *, actor: User | None, now: 
     """
     # An empty title reads "to be announced" in each reader's language (Event.display_title).
     plan = replace(plan, event_title=plan.event_title or "")
-    return schedules.create_schedule(program, plan, actor=actor, now=now)
+    term = schedules.create_schedule(program, plan, actor=actor, now=now)
+    if program.booking_opens_days_before:  # the program's booking window: opens so many days before
+        for event in term.events:
+            event.booking_opens_at = event.starts_at - timedelta(days=program.booking_opens_days_before)
+        db.session.flush()
+    return term
 
 
 def terms_of(program_ids, *, now: datetime) -> list[WeeklySchedule]:

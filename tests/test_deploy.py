@@ -194,7 +194,8 @@ def test_nginx_serves_the_site_over_tls_in_front_of_gunicorn(tmp_path, scratch_d
         db.session.remove()
         db.engine.dispose()
 
-    env = {"DATABASE_URL": scratch_database_url, "SECRET_KEY": "deploy-test", "LINLI_PROXY_COUNT": "1"}
+    env = {"DATABASE_URL": scratch_database_url, "SECRET_KEY": "deploy-test", "LINLI_PROXY_COUNT": "1",
+           "LINLI_SITE_URL": f"https://{SITE}"}
     with gunicorn(env, tmp_path / "logs", workers=1) as server:
         sandbox.rewrites[-1] = ("127.0.0.1:8000", f"127.0.0.1:{server.port}")
         configuration = nginx_configuration(sandbox)
@@ -222,7 +223,7 @@ def test_nginx_serves_the_site_over_tls_in_front_of_gunicorn(tmp_path, scratch_d
             home, _ = fetch("/", headers={"X-Forwarded-For": "203.0.113.66"})
             assert home.status == 200 and home.getheader("Strict-Transport-Security")
             feed, ics = fetch(f"/calendar/u/{token}.ics")
-            assert feed.status == 200 and f"https://{SITE}/".encode() in ics  # scheme and host came through
+            assert feed.status == 200 and f"https://{SITE}/".encode() in ics  # links to the site's address
 
             plain = http.client.HTTPConnection("127.0.0.1", sandbox.http_port, timeout=10)
             plain.request("GET", "/lectures/", headers={"Host": SITE})

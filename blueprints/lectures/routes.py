@@ -134,6 +134,8 @@ def new_term(slug: str):
     require_organizer_of(program)
     form = TermForm()
     _fill_series(form, program)
+    if request.method == "GET" and not request.args.get("copy"):
+        form.booking_cutoff_minutes.data = program.booking_closes_minutes_before  # the program's default
     return event_pages.layout_page(
         program, form, create=lectures.create_term, template="lectures/term.html",
         done_url=url_for(".manage"), copies_series=True,

@@ -322,19 +322,21 @@ def test_odd_child_ids_are_refused_without_an_error(client, songdu, parent, now,
     assert client.get(f"/youth/{songdu.slug}?child={child_id}").status_code == 200
 
 
-def test_a_term_with_places_left_empty_takes_the_venues_seats(client, songdu, organizer, now):
+def test_a_term_with_places_left_empty_takes_the_venues_seats(client, songdu, organizer, quiet_weeks):
     from tests.conftest import make_venue
 
     venue = make_venue("城市书房")
     venue.seats = 18
     db.session.commit()
     login(client, organizer)
-    first = to_local(now).date() + timedelta(days=1)
+    first = to_local(quiet_weeks).date() + timedelta(days=1)
     client.post(f"/youth/{songdu.slug}/terms/new", data={
         "title": "春季学期", "weekdays": ["5"], "start_time": "10:00", "end_time": "11:00",
         "first_day": first.isoformat(), "last_day": (first + timedelta(days=13)).isoformat(),
-        "venue_id": str(venue.id), "capacity": "", "booking_cutoff_minutes": "60"})
+        "venue_id": str(venue.id), "capacity": "", "booking_cutoff_minutes": "60", "action": "create"})
     assert {e.seats.capacity for e in db.session.execute(sa.select(Event)).scalars()} == {18}
+
+
 # --- changing a class, copying and cancelling a term ------------------------------------
 
 

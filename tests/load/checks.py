@@ -12,6 +12,7 @@ import sqlalchemy as sa
 BOOKED = [
     re.compile(r"Your seat is booked\. Ticket number: (?P<code>\d{4} \d{4})"),
     re.compile(r"has a place\. Ticket number: (?P<code>\d{4} \d{4})"),
+    re.compile(r"The place is booked\. Ticket number: (?P<code>\d{4} \d{4})"),
     re.compile(r"You are signed up as .+\. Thank you!"),
 ]
 WAITING = [

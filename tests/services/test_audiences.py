@@ -84,7 +84,7 @@ def test_a_group_event_stays_out_of_public_feeds(app, organizer, program, now):
     hidden, shown = make_event(program, title="仅限楼长"), make_event(program, title="公开讲座")
     audiences.set_audience(hidden, AudienceKind.BUILDING_LEADERS, actor=organizer, now=now)
     db.session.commit()
-    links = feeds.FeedLinks(uid_domain="example.org", event_url=lambda e: f"https://example.org/{e.id}")
+    links = feeds.FeedLinks(event_url=lambda e: f"https://example.org/{e.id}")
 
     body = feeds.public_feed(now=now, links=links, language="zh").body.decode()
     assert "公开讲座" in body and "仅限楼长" not in body

@@ -105,7 +105,7 @@ def test_a_feed_knows_when_the_clock_alone_will_change_it(app, now):
     program = make_program()
     soon = make_event(program, starts_in=timedelta(days=2), length=timedelta(hours=2), now=now)
     make_event(program, starts_in=timedelta(days=400), now=now)  # beyond the window for now
-    links = feeds.FeedLinks(uid_domain="linli.test", event_url=lambda e: f"https://linli.test/{e.id}")
+    links = feeds.FeedLinks(event_url=lambda e: f"https://linli.test/{e.id}")
     feed = feeds.public_feed(now=now, links=links, language="zh")
     leaves = soon.ends_at + feeds.WINDOW_PAST
     enters = (now + timedelta(days=400)).replace(microsecond=0) - feeds.WINDOW_AHEAD

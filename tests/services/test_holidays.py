@@ -326,7 +326,7 @@ def test_feeds_show_a_cancelled_term_crossed_out(app, summer):
     schedules.cancel_schedule(term, "讲堂装修", actor=None, now=summer)
     db.session.commit()
 
-    links = feeds.FeedLinks("linli.invalid", lambda e: "https://linli.invalid/")
+    links = feeds.FeedLinks(lambda e: "https://linli.invalid/")
     public = feeds.public_feed(now=summer, links=links, language="zh").body.decode()
     assert public.count("STATUS:CANCELLED") == len(term.events) == 3
     personal = feeds.personal_feed(person, now=summer, links=links, language="zh").body.decode()

@@ -216,8 +216,9 @@ def test_a_cancelled_rehearsal_tells_the_troupes_members(app, now):
     plan = schedules.WeeklyPlan(
         title="排练", weekdays=frozenset({start.weekday()}), start_time=start.replace(hour=9, minute=0).time(),
         end_time=start.replace(hour=11, minute=0).time(), first_day=start.date(), last_day=start.date(),
+        include_days=frozenset({start.date()}),  # held even if the day is a public holiday
     )
-    [rehearsal] = troupes.add_rehearsals(program, plan, now=now).events
+    [rehearsal] = troupes.add_rehearsals(program, plan, actor=None, now=now).events
     db.session.commit()
 
     troupes.cancel_event(rehearsal, "下雨", now=now)

@@ -175,7 +175,7 @@ def test_an_archived_program_leaves_residents_lists_and_feeds_but_keeps_its_hist
     db.session.commit()
     assert [entry.program for entry in troupes.directory(now=now)] == [troupe]
     assert [e.action for e in db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id)).scalars()] == [
-        "program.archive"] * 3 + ["program.unarchive"]
+        "event.cancel"] + ["program.archive"] * 3 + ["program.unarchive"]
 
 
 # --- who runs what --------------------------------------------------------------------
