@@ -88,6 +88,7 @@ PEOPLE = {
     "leader": "13700000003",     # 韩秀梅: leads 吕剧团
     "organizer": "13800000001",  # 李秀兰: lectures and the lecture team
     "admin": "13800000000",      # 王建国
+    "building_leader": "13600000001",  # 周淑华: a building leader with neighbours without a phone
 }
 
 def demo_places() -> dict[str, object]:
