@@ -8,8 +8,10 @@ from datetime import datetime, time, timedelta
 
 from models import AudienceKind, Event, Program, ServiceActivity, User, Venue, db
 
-from services import accounts, audiences, booking, buildings, households, lectures, points, rewards
+from services import accounts, audiences, booking, buildings, events, households, points, rewards
 from services.dates import local_datetime, to_local
+
+from .troupes_youth import free_start
 
 # grid number, name, [(building, households)]
 GRIDS = [
@@ -80,13 +82,13 @@ def seed(*, now: datetime, admin: User, organizer: User, residents: list[User], 
     households.book_for(leader, li, later, now=now)
 
     # A training for the building leaders only (the report names one), booked by a leader.
-    start = local_datetime(to_local(now).date() + timedelta(days=9), time(14, 30))
-    training = lectures.new_event(
-        wenshi, title="楼长普法培训：观看电影《第二十条》", starts_at=start, ends_at=start + timedelta(hours=2, minutes=30),
-        capacity=30, booking_cutoff=timedelta(hours=2), venue=venues[0], speaker="社区法律顾问",
+    length = timedelta(hours=2, minutes=30)
+    start = free_start(venues[0], local_datetime(to_local(now).date() + timedelta(days=9), time(14, 30)), length)
+    training = events.add_event(wenshi, events.EventChanges(
+        title="楼长普法培训：观看电影《第二十条》", starts_at=start, ends_at=start + length, venue=venues[0],
+        capacity=30, booking_cutoff_minutes=120, speaker="社区法律顾问",
         summary="三八节前，组织楼长集中观看电影《第二十条》，并由社区法律顾问讲解正当防卫与邻里纠纷调解。",
-        now=now,
-    )
+    ), actor=organizer, now=now)
     db.session.flush()
     audiences.set_audience(training, AudienceKind.BUILDING_LEADERS, actor=organizer, now=now)
     booking.book_seat(training, leader, now=now)

@@ -67,7 +67,7 @@ def _born(today: date, years: int, days: int) -> date:
     return date(today.year - years, today.month, min(today.day, 28)) - timedelta(days=days)
 
 
-def _free_start(venue: Venue, start: datetime, length: timedelta) -> datetime:
+def free_start(venue: Venue, start: datetime, length: timedelta) -> datetime:
     """``start``, or the same time on the first later day the room is free then."""
     while clashes(venue, [Slot(start, start + length)]):
         start += timedelta(days=1)
@@ -134,7 +134,7 @@ def seed(*, programs: list[Program], venues: list[Venue], residents: list[User],
 
     # Performances last: each takes the first day its room is free.
     for slug, title, summary, days, start, hours, venue, seats in PERFORMANCES:
-        starts = _free_start(venues[venue], local_datetime(today + timedelta(days=days), start), timedelta(hours=hours))
+        starts = free_start(venues[venue], local_datetime(today + timedelta(days=days), start), timedelta(hours=hours))
         event = troupes.add_performance(by_slug[slug], troupes.PerformancePlan(
             title=title, summary=summary, starts_at=starts, ends_at=starts + timedelta(hours=hours),
             capacity=seats, booking_cutoff_minutes=60, venue=venues[venue],

@@ -38,6 +38,8 @@ class NotificationKind(enum.Enum):
     ORGANIZER_MESSAGE = "organizer_message"
     REMINDER = "reminder"  # the day before: a seat, a role or a child's place
     WAITING_REMINDER = "waiting_reminder"  # the day before: still number N on the waiting list
+    BOOKED_FOR_YOU = "booked_for_you"  # a building leader booked a seat or place for the person (代约)
+    CANCELLED_FOR_YOU = "cancelled_for_you"  # … or cancelled one for them
 
 
 class Notification(db.Model):

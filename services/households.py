@@ -12,8 +12,9 @@ for, the no-show pause of the *resident*) and :func:`services.youth.book_class` 
 child's class — and the booking records who made it (``Booking.booked_by_id``).
 
 Telling the resident
-    After the view commits it calls :func:`tell_resident`; the notifications area
-    registers with :func:`register_listener` to put it in the resident's messages. Only
+    Before the view commits it calls :func:`tell_resident`; the notifications area
+    registers with :func:`register_listener` (services/wiring.py) to put it in the
+    resident's messages, in the booking's transaction. Only
     people who can log in (a claimed account) are told; a neighbour without a phone hears
     it from the leader, on the weekly sheet.
 """
@@ -407,7 +408,7 @@ _listeners: list[Listener] = []
 
 
 def register_listener(listener: Listener) -> None:
-    """Be told, after the commit, when a leader booked or cancelled for a resident who
+    """Be told, in the booking's transaction, when a leader booked or cancelled for a resident who
     can log in: ``listener(booking, leader, what)`` with ``what`` "booked" or
     "cancelled". The notifications area plugs in here to put it in the resident's
     messages."""
@@ -417,8 +418,8 @@ def register_listener(listener: Listener) -> None:
 
 def tell_resident(booking: Booking, *, by: User, what: str) -> int:
     """Tell the holder of ``booking`` that ``by`` booked or cancelled it for them, if they
-    have an account they log in to; call after the commit. Returns how many listeners
-    were told."""
+    have an account they log in to; call before the commit, so the message is written
+    with the booking. Returns how many listeners were told."""
     if by.id == booking.user_id or not accounts.is_claimed(booking.user) or not booking.user.has_phone:
         return 0
     for listener in _listeners:

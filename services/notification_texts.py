@@ -101,6 +101,14 @@ _TEXTS = {
         _l("Still waiting: %(title)s"),
         _l("You are number %(position)s on the waiting list for %(title)s, %(starts_at)s. If a seat comes free it is yours by itself, and we will tell you."),
     ),
+    K.BOOKED_FOR_YOU: (
+        _l("%(by)s booked for you: %(title)s"),
+        _l("%(by)s, your building leader, booked a seat for you: %(title)s, %(starts_at)s, %(place)s. Your ticket number is %(ticket)s. If you can't come, please cancel it under My bookings or tell them."),
+    ),
+    K.CANCELLED_FOR_YOU: (
+        _l("%(by)s cancelled for you: %(title)s"),
+        _l("%(by)s, your building leader, cancelled your booking for %(title)s, %(starts_at)s. If that is a mistake, please book again or ask them."),
+    ),
 }
 
 # Texts for the same kind when a value is missing or another is present.
@@ -111,6 +119,8 @@ _VARIANTS = {
     (K.REMINDER, "role"): _l("You hold the role %(role)s at %(title)s, %(starts_at)s, %(place)s. If you can't come, please tell the organizers at once."),
     (K.REMINDER, "child"): _l("%(child)s has a place at %(title)s, %(starts_at)s, %(place)s. If your child can't come, please cancel so that another family can take the place."),
     (K.WAITING_REMINDER, "role"): _l("You are number %(position)s on the waiting list for the role %(role)s at %(title)s, %(starts_at)s. If a slot comes free it is yours by itself, and we will tell you."),
+    (K.BOOKED_FOR_YOU, "waiting"): _l("%(by)s, your building leader, put you on the waiting list for %(title)s, %(starts_at)s: you are number %(position)s. If a seat comes free it is yours by itself, and we will tell you."),
+    (K.BOOKED_FOR_YOU, "child"): _l("%(by)s, your building leader, booked a place for %(child)s: %(title)s, %(starts_at)s, %(place)s. If your child can't come, please cancel it under My bookings or tell them."),
     (K.WAITING_REMINDER, "child"): _l("%(child)s is number %(position)s on the waiting list for %(title)s, %(starts_at)s. If a place comes free it is your child’s by itself, and we will tell you."),
 }
 
@@ -120,6 +130,11 @@ PLACE_TO_BE_ANNOUNCED = _l("place to be announced")
 def _variant(kind: NotificationKind, params: dict[str, Any]) -> str | None:
     if kind in (K.EVENT_CANCELLED, K.SHIFT_RELEASED, K.MEMBERSHIP_DECLINED) and not params.get("reason"):
         return "no_reason"
+    if kind is K.BOOKED_FOR_YOU:
+        if params.get("position"):
+            return "waiting"
+        if params.get("child"):
+            return "child"
     if kind in (K.REMINDER, K.WAITING_REMINDER):
         if params.get("role"):
             return "role"

@@ -39,6 +39,7 @@ from models import (
     NotificationSettings, Program, ShiftRole, User, Venue, db,
 )
 
+from .capacity import waitlist_position
 from .channels import configured_channels
 from .db import begin_write
 from .notification_texts import serialise
@@ -65,6 +66,7 @@ TOPIC_OF = {
     K.EVENT_CANCELLED: Topic.CHANGES, K.EVENT_MOVED: Topic.CHANGES, K.SHIFT_RELEASED: Topic.CHANGES,
     K.REMINDER: Topic.REMINDERS, K.WAITING_REMINDER: Topic.REMINDERS,
     K.ORGANIZER_MESSAGE: Topic.MESSAGES,
+    K.BOOKED_FOR_YOU: Topic.PLACES, K.CANCELLED_FOR_YOU: Topic.CHANGES,
     K.PASSWORD_RESET: Topic.ACCOUNT, K.ACCOUNT_DEACTIVATED: Topic.ACCOUNT,
 }
 # Topics a person may turn off for email (account notices always go).
@@ -240,6 +242,25 @@ def event_moved(event: Event, before: WhereAndWhen, *, now: datetime) -> list[No
         "place": venue.name if venue else "", "was_starts_at": before.starts_at, "was_place": before.place,
     }
     return notify(people_at_event(event), K.EVENT_MOVED, now=now, event=event, params=params)
+
+
+def done_for_resident(booking: Booking, by: User, what: str, *, now: datetime) -> None:
+    """Tell a resident that their building leader booked (``what`` "booked") or cancelled
+    ("cancelled") a seat, a waiting-list place or a child's place for them (代约); called
+    through ``households.tell_resident`` in the booking's transaction."""
+    event = booking.event
+    params = event_params(event) | {"by": by.display_name}
+    if booking.child is not None:
+        params["child"] = booking.child.name
+    if what == "cancelled":
+        kind = K.CANCELLED_FOR_YOU
+    else:
+        kind = K.BOOKED_FOR_YOU
+        if booking.is_waitlisted:
+            params["position"] = waitlist_position(booking)
+        else:
+            params["ticket"] = booking.display_code
+    notify([booking.user_id], kind, now=now, event=event, params=params)
 
 
 def shift_released(booking: Booking, role: ShiftRole, reason: str, *, now: datetime) -> None:

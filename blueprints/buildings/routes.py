@@ -139,16 +139,16 @@ def book(resident_id: int, event_id: int):
         flash_error(error)
         return back_to_resident(resident.id)
     position = capacity.waitlist_position(booking)
+    if is_new:
+        households.tell_resident(booking, by=current_user, what="booked")
     db.session.commit()
     who = child.name if child is not None else resident.display_name
     if not is_new:
         flash(_("%(name)s already has this booking.", name=who), "info")
     elif booking.is_confirmed:
-        households.tell_resident(booking, by=current_user, what="booked")
         flash(_("Booked for %(name)s: %(title)s. Ticket number: %(code)s",
                 name=who, title=event.display_title, code=booking.display_code), "success")
     else:
-        households.tell_resident(booking, by=current_user, what="booked")
         flash(_("%(name)s is number %(position)s on the waiting list for %(title)s and gets the seat automatically if one frees up.",
                 name=who, position=position, title=event.display_title), "info")
     return back_to_resident(resident.id)
@@ -172,8 +172,8 @@ def cancel(resident_id: int, booking_id: int):
         db.session.rollback()
         flash_error(error)
     else:
-        db.session.commit()
         households.tell_resident(booking, by=current_user, what="cancelled")
+        db.session.commit()
         flash(_("The booking of %(name)s for %(title)s is cancelled.", name=resident.display_name,
                 title=booking.event.display_title), "info")
     return back_to_resident(resident.id)

@@ -38,7 +38,7 @@ def test_the_reach_page_charts_and_exports_the_hand_counted_numbers(app, client,
     login(client, organizer)
 
     response = client.get(f"/attendance/reach?grid={three.grid_id}")
-    assert response.status_code == 200 and "<svg" in page(response) and "<script" not in page(response)
+    assert response.status_code == 200 and "<svg" in page(response) and "<script>" not in page(response)
     text = visible_text(response)
     assert "3号楼 4 2 2 2 50%" in text and "5号楼 未覆盖 2 0 0 0 0%" in text
 

@@ -194,3 +194,30 @@ def test_a_neighbour_given_a_number_later_is_told_to_register(app, as_leader, le
     assert as_leader.post(f"/buildings/residents/{person.id}/phone", data={"phone": "13955556666"}).status_code == 302
     assert db.session.get(User, person.id).phone == "13955556666"
     assert as_leader.get(f"/buildings/residents/{person.id}/phone").status_code == 404  # has one now
+
+
+def test_a_resident_is_told_in_their_messages_when_the_leader_books_or_cancels_for_them(
+    app, as_leader, leader, building, now,
+):
+    """代约 is written to the resident's messages with the booking; a neighbour without a
+    login hears it from the leader instead."""
+    from models import Notification, NotificationKind
+
+    person = make_resident(building, "张桂芳")
+    offline = households.add_offline_resident(leader, name="王桂英", building=building, consent=True, now=now)
+    event = make_event(title="晏婴的智慧与担当", capacity=1)
+    db.session.commit()
+
+    as_leader.post(f"/buildings/residents/{person.id}/events/{event.id}/book", data={})
+    as_leader.post(f"/buildings/residents/{offline.id}/events/{event.id}/book", data={"waitlist": "y"})
+    seat = db.session.execute(sa.select(Booking).where(Booking.user_id == person.id)).scalar_one()
+    as_leader.post(f"/buildings/residents/{person.id}/bookings/{seat.id}/cancel")
+
+    kinds = db.session.execute(
+        sa.select(Notification.user_id, Notification.kind).order_by(Notification.id)).all()
+    assert [(k.user_id, k.kind) for k in kinds if k.kind in (NotificationKind.BOOKED_FOR_YOU, NotificationKind.CANCELLED_FOR_YOU)] == [
+        (person.id, NotificationKind.BOOKED_FOR_YOU), (person.id, NotificationKind.CANCELLED_FOR_YOU)]
+    resident = fresh_client(app)
+    login(resident, person)
+    text = visible_text(resident.get("/messages/"))
+    assert "刘建华 为您预约了：晏婴的智慧与担当" in text and "刘建华 为您取消了：晏婴的智慧与担当" in text

@@ -402,8 +402,10 @@ def test_a_term_is_copied_into_a_new_term(client, songdu, organizer, quiet_weeks
     }, follow_redirects=True)
 
     assert "已添加 2 节课。" in text(response)
-    titles = db.session.execute(sa.select(Event.title).where(Event.starts_at > term.events[-1].starts_at)).scalars().all()
-    assert titles == ["春季学期 · 第 1 课", "春季学期 · 第 2 课"]
+    copied = db.session.execute(
+        sa.select(Event).where(Event.starts_at > term.events[-1].starts_at).order_by(Event.starts_at)).scalars().all()
+    assert [(e.title, e.class_number) for e in copied] == [("春季学期", 1), ("春季学期", 2)]
+    assert "春季学期 · 第 1 课" in text(client.get(f"/youth/classes/{copied[0].id}"))
 
 
 def test_the_organizer_cancels_the_rest_of_a_term_and_parents_see_why(client, app, songdu, organizer, parent, now):

@@ -221,7 +221,7 @@ def test_a_cancelled_rehearsal_tells_the_troupes_members(app, now):
     [rehearsal] = troupes.add_rehearsals(program, plan, actor=None, now=now).events
     db.session.commit()
 
-    troupes.cancel_event(rehearsal, "下雨", now=now)
+    event_service.cancel_event(rehearsal, "下雨", actor=leader, now=now)
     db.session.commit()
     [message] = messages_of(member, K.EVENT_CANCELLED)
     assert "下雨" in text_of(message).body

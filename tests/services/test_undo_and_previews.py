@@ -15,7 +15,7 @@ from services.booking import (
     UNDO_MINUTES, book_seat, can_undo, cancel_booking, preview_cancellation, undo_cancellation,
 )
 from services.errors import CancellationClosed, SeatTaken, UndoExpired, WithdrawalClosed
-from services.lectures import cancel_lecture
+from services.events import cancel_event
 from tests.conftest import make_event, make_member, make_role, make_talk, make_team, make_user
 
 
@@ -118,7 +118,7 @@ def test_undo_ends_after_ten_minutes_at_the_start_and_when_the_event_is_cancelle
     with pytest.raises(UndoExpired):
         undo_cancellation(started, now=event.starts_at)
     db.session.rollback()
-    cancel_lecture(event, "停电", now=now)
+    cancel_event(event, "停电", actor=None, now=now)
     db.session.commit()
     with pytest.raises(UndoExpired):
         undo_cancellation(called_off, now=now + timedelta(minutes=1))
