@@ -84,7 +84,8 @@ def test_a_leader_books_a_neighbour_without_a_phone_who_is_checked_in_by_name(li
     resident = phone()
     log_in(resident, live_server, first.phone)
     resident.goto(live_server + "/account/bookings")
-    resident.get_by_role("button", name="取消预约").click()
+    resident.get_by_role("link", name="取消预约").click()
+    resident.get_by_role("dialog").get_by_role("button", name="确定取消预约").click()
     expect(resident.locator(".alert")).to_contain_text("已取消预约")
     db.session.rollback()  # end the test's snapshot: read what the server wrote
     assert db.session.get(Booking, waiting.id).status is BookingStatus.CONFIRMED

@@ -137,7 +137,7 @@ def test_the_team_pages_read_in_english(live_server, phone, shot):
     expect(page.get_by_text("2 of 2 left")).to_be_visible()
     shot(page, "english-openings")
     page.get_by_role("link", name="学习贯彻党的二十大精神").click()
-    expect(page.get_by_role("button", name="Sign up as 场务")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign up as Stage crew")).to_be_visible()
     shot(page, "english-talk")
 
 

@@ -119,7 +119,7 @@ def test_a_resident_applies_to_a_troupe_and_its_leader_approves(live_server, pho
     boss.get_by_role("link", name="管理队伍").click()
     expect(boss.get_by_text("年轻时唱过《小姑贤》")).to_be_visible()
     shot(boss, "4-leader-sees-the-application")
-    boss.get_by_role("button", name="通过刘建华的申请").click()
+    boss.get_by_role("button", name="同意入队 刘建华").click()
     expect(boss.locator(".alert")).to_contain_text("刘建华 已成为队员")
     shot(boss, "5-leader-approved")
 

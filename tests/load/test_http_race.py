@@ -250,8 +250,9 @@ def test_cancellations_while_others_join_the_waiting_list(rush):
         ), {"q": quota_id})][:5]
 
     def cancel(person):
-        page = person.visitor.get("/account/bookings")
         booking_id = _my_booking(rush, quota_id, person.user_id)
+        # "取消预约" on my bookings opens the page that asks first; its form does the cancelling.
+        page = person.visitor.get(f"/account/bookings/{booking_id}/cancel")
         form = form_posting_to(page, f"/account/bookings/{booking_id}/cancel")
 
         def press():
