@@ -13,6 +13,8 @@ RUNS ?= 1
 # Test processes: one per core (pytest-xdist); the HTTP rush keeps to one of them.
 WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
+# Extra pytest arguments, e.g. make test TEST_ARGS='-m "not e2e"' or TEST_ARGS=tests/services
+TEST_ARGS ?=
 
 .PHONY: help install db run serve test test-pg race tools browser nginx translations screenshots bench clean
 
@@ -58,10 +60,10 @@ nginx:
 tools: browser nginx
 
 test: install tools
-	$(PYTEST)
+	$(PYTEST) $(TEST_ARGS)
 
 test-pg: install tools
-	scripts/with-postgres $(PYTEST)
+	scripts/with-postgres $(PYTEST) $(TEST_ARGS)
 
 # The Wednesday-morning rush over HTTP (tests/load): gunicorn with 4 workers, RUNS times on
 # SQLite, then RUNS times on a throwaway PostgreSQL cluster.

@@ -46,7 +46,8 @@ def add_rehearsals(program, now, weeks=2):
 
 
 def add_performance(program, now, capacity=2):
-    start = (now + timedelta(days=5)).replace(microsecond=0)
+    # 14:00 local five days on: the edit form's day, start and end then make sense at any hour.
+    start = local_datetime(to_local(now).date() + timedelta(days=5), time(14))
     event = troupes.add_performance(program, troupes.PerformancePlan(
         title="吕剧专场", summary="经典唱段", starts_at=start, ends_at=start + timedelta(hours=2),
         capacity=capacity, booking_cutoff_minutes=60,
@@ -521,10 +522,10 @@ def test_fewer_seats_than_are_booked_is_refused_beside_the_seats(client, lvju, l
 def test_moving_into_a_taken_room_is_refused_and_only_an_administrator_may_share_it(client, app, lvju, leader, now):
     hall = make_venue("社区文化服务中心 多功能厅")
     other = make_troupe("老干部书画学会", slug="shuhua")
+    three_days_on = local_datetime(to_local(now).date() + timedelta(days=3), time(15))  # any hour of today
     taken = troupes.add_performance(other, troupes.PerformancePlan(
-        title="书画笔会", summary="", starts_at=(now + timedelta(days=3)).replace(microsecond=0),
-        ends_at=(now + timedelta(days=3, hours=2)).replace(microsecond=0), capacity=30, booking_cutoff_minutes=60,
-        venue=hall), actor=None, now=now)
+        title="书画笔会", summary="", starts_at=three_days_on, ends_at=three_days_on + timedelta(hours=2),
+        capacity=30, booking_cutoff_minutes=60, venue=hall), actor=None, now=now)
     show = add_performance(lvju, now)
     db.session.commit()
     start = to_local(taken.starts_at)

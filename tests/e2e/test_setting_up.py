@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import flask_migrate
 import pytest
@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from app import create_app
 from models import Attendance, AttendanceStatus, Booking, BookingStatus, Event, Program, db
-from services.dates import LOCAL_TZ
+from services.dates import LOCAL_TZ, to_local
 from tests.conftest import RequestScopedClient
 
 pytestmark = pytest.mark.e2e
@@ -25,9 +25,10 @@ RESIDENT = ("13900000001", "张桂芳")
 LEADER = ("13700000003", "韩秀梅")
 TEACHER = ("13700000004", "赵老师")
 PASSWORD = "my-own-password-1"
-# A Monday in a month without public holidays; the term's Wednesdays are 3/4 to 3/25.
-MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)
-FIRST_LECTURE_DOOR = datetime(2026, 3, 4, 18, 45, tzinfo=LOCAL_TZ)
+# A Monday before National Day: the term's Wednesdays are 9/23 to 10/14, and 10/7 is a
+# public holiday (国庆节) that the term leaves out.
+MONDAY = datetime(2026, 9, 21, 10, 0, tzinfo=LOCAL_TZ)
+FIRST_LECTURE_DOOR = datetime(2026, 9, 23, 18, 45, tzinfo=LOCAL_TZ)
 
 
 @pytest.fixture
@@ -131,9 +132,9 @@ def test_an_office_sets_up_its_community_from_an_empty_database(app, live_server
     organizer.reload()
     organizer.get_by_role("link", name="管理", exact=True).click()
     organizer.get_by_role("link", name="添加一期讲座").click()
-    organizer.get_by_label("学期名称").fill("2026 春季")
-    organizer.get_by_label("开始日期").fill("2026-03-04")
-    organizer.get_by_label("结束日期").fill("2026-03-25")
+    organizer.get_by_label("学期名称").fill("2026 秋季")
+    organizer.get_by_label("开始日期").fill("2026-09-23")
+    organizer.get_by_label("结束日期").fill("2026-10-14")
     organizer.get_by_label("开始时间").fill("19:00")
     organizer.get_by_label("结束时间").fill("20:30")
     organizer.get_by_label("地点").select_option(label="多功能厅")
@@ -141,8 +142,11 @@ def test_an_office_sets_up_its_community_from_an_empty_database(app, live_server
     organizer.get_by_label("专题").select_option(label="齐国故城系")
     shot(organizer, "06-term-form")
     organizer.get_by_role("button", name="下一步：核对日期").click()
+    expect(organizer.locator("main")).to_contain_text("国庆")  # the check says which day is left out
+    shot(organizer, "06b-term-checked")
     organizer.get_by_role("button", name="生成讲座").click()
-    expect(organizer.locator(".alert")).to_contain_text("已添加 4 场讲座")
+    expect(organizer.locator(".alert").first).to_contain_text("已添加 3 场讲座")
+    expect(organizer.locator(".alert").nth(1)).to_contain_text("国庆")
 
     # A resident registers and books the first lecture, and sees how to get in.
     resident = phone()
@@ -202,7 +206,10 @@ def test_an_office_sets_up_its_community_from_an_empty_database(app, live_server
 
     with app.app_context():
         lectures = db.session.execute(sa.select(Event).order_by(Event.starts_at)).scalars().all()
-        assert len(lectures) == 4 and {e.seats.capacity for e in lectures} == {60}
+        # 9/23, 9/30 and 10/14: National Day's 10/7 was left out.
+        assert [to_local(e.starts_at).date() for e in lectures] == [
+            date(2026, 9, 23), date(2026, 9, 30), date(2026, 10, 14)]
+        assert {e.seats.capacity for e in lectures} == {60}
         [booking] = db.session.execute(sa.select(Booking)).scalars().all()
         assert booking.status is BookingStatus.CONFIRMED and booking.event_id == lectures[0].id
         [came] = db.session.execute(sa.select(Attendance)).scalars().all()
