@@ -376,6 +376,8 @@ def cares_for(user: User, resident_id: int) -> bool:
     """Tell whether ``user`` looks after the person with ``resident_id`` (one query)."""
     if not getattr(user, "is_authenticated", False) or not isinstance(resident_id, int):
         return False
+    if not 0 < resident_id <= 2**31 - 1:  # no such row, and PostgreSQL's integer ids end there
+        return False
     return db.session.execute(
         sa.select(Residence.user_id).where(Residence.user_id == resident_id, in_care_clause(user))
     ).first() is not None

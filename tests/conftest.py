@@ -105,6 +105,9 @@ def app(tmp_path, request):
         # cost and of the throttles set their own.
         "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
         "RATELIMIT_ENABLED": False,
+        # The site's 15 s guards production; a test machine under load (two suites and a
+        # browser at once) may take longer, and a slow test is not a wrong one.
+        "DATABASE_STATEMENT_TIMEOUT_MS": 120_000,
         **(marker.kwargs if marker else {}),
     })
     app.test_client_class = RequestScopedClient

@@ -95,7 +95,7 @@ def test_every_command_of_the_guide_runs_in_order(tmp_path):
         return result.stdout
 
     try:
-        one_server = run(("1.", "2."), answers="13800000000\n王建国\nlinli-admin-2026\nlinli-admin-2026\n")
+        one_server = run(("1.", "2."), answers="linli-admin-2026\n")
         assert one_server.replace(" ", "").count('{"status":"ok"}') == 1
         assert "Administrator 王建国 (13800000000) created." in one_server
         assert "Backup written to" in one_server and "Database restored" in one_server

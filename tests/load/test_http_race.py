@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import flask_migrate
 import pytest
@@ -25,6 +25,7 @@ import time_machine
 from app import create_app
 from models import Role, ShiftRole, db
 from services.booking import book_seat
+from services.dates import local_datetime, to_local
 from tests.conftest import (
     PASSWORD, TEST_CLOCK, make_child, make_event, make_member, make_program, make_talk, make_team,
     make_user, make_youth_program, new_database,
@@ -147,20 +148,24 @@ def rush(tmp_path_factory):
 def _build_community():
     """The people and events of the rush, committed; ids and phone numbers only."""
     now = real_now()
+    # Every event at 10:00 local some days on, whatever the hour now: one starting at 23:00
+    # would end after midnight, which the organizer's one-day edit form can't hold.
+    ten = local_datetime(to_local(now).date(), time(10)) - now
     organizer = make_user("李秀兰", roles=(Role.RESIDENT, Role.ORGANIZER))
     residents = [make_user(f"居民{n:02d}") for n in range(RESIDENTS)]
     wenshi = make_program(slug="wenshi-jiangtang", organizers=[organizer])
     events = {
-        name: make_event(wenshi, capacity=capacity, title=f"讲座 {name}", now=now, starts_in=timedelta(days=days))
+        name: make_event(wenshi, capacity=capacity, title=f"讲座 {name}", now=now, starts_in=ten + timedelta(days=days))
         for name, capacity, days in (
             ("sixty-for-twenty", 20, 7), ("double-submit", 5, 8), ("cancellations", 10, 9), ("capacity", 5, 10),
         )
     }
     team = make_team(organizers=[organizer])
     volunteers = [make_member(team, f"志愿者{n:02d}") for n in range(VOLUNTEERS)]
-    talk = make_talk(team, roles=(("摄影", 3),), now=now, starts_in=timedelta(days=11))
+    talk = make_talk(team, roles=(("摄影", 3),), now=now, starts_in=ten + timedelta(days=11))
     youth = make_youth_program(organizers=[organizer], parent_attends=True)
-    events["class"] = make_event(youth, capacity=9, title="少儿诵读班 第 1 课", now=now, starts_in=timedelta(days=12))
+    events["class"] = make_event(youth, capacity=9, title="少儿诵读班 第 1 课", now=now,
+                                 starts_in=ten + timedelta(days=12))
     parents = [make_user(f"家长{n:02d}") for n in range(PARENTS)]
     children = [make_child(parent, f"孩子{n:02d}") for n, parent in enumerate(parents)]
 
