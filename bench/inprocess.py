@@ -139,6 +139,9 @@ def main(spec_path: str, out_path: str) -> None:
     from bench.hello import app as hello
 
     linli = create_app()
+    from serving import freeze_startup_objects
+
+    freeze_startup_objects()  # as gunicorn.conf.py does once a worker has loaded the app
     profile_dir = os.environ.get("BENCH_PROFILE")
     results = {}
     for route in spec["routes"]:
