@@ -56,6 +56,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(HERE / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    _install_template_gettext(app)
     bootstrap.init_app(app)
     mail.init_app(app)
     _init_login(app)
@@ -117,6 +118,35 @@ def _select_locale() -> str:
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _request_translations():
+    """The translations of the current locale, looked up once per request and locale:
+    Flask-Babel's own lookup walks its request context several times for every string,
+    and a roster of 200 translates over two thousand. A changed locale (``force_locale``,
+    ``refresh``) is a new locale object, so it is looked up again."""
+    from flask import g
+    from flask_babel import get_locale, get_translations
+
+    locale = get_locale()
+    if locale is None:  # outside a request and an app context: Flask-Babel's null catalog
+        return get_translations()
+    cached = g.get("_linli_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g._linli_translations = (locale, get_translations())
+    return cached[1]
+
+
+def _install_template_gettext(app: Flask) -> None:
+    """Templates' ``_()``, ``gettext`` and ``ngettext`` through ``_request_translations``
+    (Flask-Babel installs the same callables, each looking the translations up anew)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
+    )
 
 
 def _init_login(app: Flask) -> None:

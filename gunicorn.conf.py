@@ -61,3 +61,10 @@ forwarded_allow_ips = ""
 proc_name = "linli"
 # No runtime control socket: systemd (or make serve's terminal) manages the processes.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Once the app is loaded in a worker: what start-up built (the app, its templates,
+    models and translations) lives as long as the worker, so it leaves the garbage
+    collector's view, and a full collection walks only what requests made."""
+    serving.freeze_startup_objects()

@@ -8,6 +8,7 @@ the few parameters known to be harmless; a search (``q=``) may hold a phone numb
 """
 from __future__ import annotations
 
+import gc
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
@@ -84,3 +85,11 @@ class RedactingLogger(Logger):
         for key in [key for key in atoms if key.endswith("}e")]:
             del atoms[key]  # the environ holds the raw path, query and cookies
         return atoms
+
+
+def freeze_startup_objects() -> None:
+    """Move every object alive now out of the garbage collector's view (``gc.freeze``):
+    called once a worker has loaded the app, so a full collection during a large page
+    walks what requests made, not the app's many thousand start-up objects again."""
+    gc.collect()
+    gc.freeze()

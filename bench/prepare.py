@@ -34,7 +34,7 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 from app import create_app  # noqa: E402
 from models import Program, ProgramKind, Role, User, UserRole, db  # noqa: E402
 from services import events as event_service  # noqa: E402
-from services import booking, feeds, lectures  # noqa: E402
+from services import accounts, booking, feeds, lectures  # noqa: E402
 from services.dates import now_utc  # noqa: E402
 from services.db import begin_write  # noqa: E402
 
@@ -47,16 +47,19 @@ BOOKABLE_LECTURES = 10
 BOOKER_PHONE_BASE = 170_0000_0000
 
 
-def _cookie(app, user: User) -> tuple[str, str]:
-    """The session cookie a browser holds after ``user`` logged in, and the CSRF token its
-    forms carry."""
+def _cookie(app, user: User, login_token: str) -> tuple[str, str]:
+    """The session cookie a browser holds after ``user`` logged in (under the name the
+    app's settings give it: ``__Host-linli_session`` in production), and the CSRF token its
+    forms carry. ``login_token`` is the login recorded for it (``accounts.start_login``):
+    a cookie without one is turned away, and the page is measured as a visitor's."""
     # A new app context each time: Flask-WTF keeps the token it made in ``g``.
     with app.app_context(), app.test_request_context("/", headers={"User-Agent": USER_AGENT},
                                                      environ_base={"REMOTE_ADDR": CLIENT_ADDRESS}):
+        user.login_token = login_token
         login_user(user)
         token = generate_csrf()
         value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
-    return f"session={value}", token
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}", token
 
 
 def _people(count: int, now) -> list[User]:
@@ -104,6 +107,9 @@ def prepare(bookers: int) -> dict:
         for person in people[:ROSTER_SIZE]:
             booking.book_seat(roster_event, person, now=now)
         token = feeds.reset_feed_token(resident, now=now)
+        # Each logged-in person's login, as the login form records it.
+        logins = {person.id: accounts.start_login(person, now=now)
+                  for person in [resident, organizer, *people[:bookers]]}
         db.session.commit()
 
         client = app.test_client()
@@ -122,9 +128,9 @@ def prepare(bookers: int) -> dict:
             "bookable": [event.id for event in bookable],
             "feed_token": token,
             "etags": etags,
-            "resident": _cookie(app, resident),
-            "organizer": _cookie(app, organizer),
-            "bookers": [_cookie(app, person) for person in people[:bookers]],
+            "resident": _cookie(app, resident, logins[resident.id]),
+            "organizer": _cookie(app, organizer, logins[organizer.id]),
+            "bookers": [_cookie(app, person, logins[person.id]) for person in people[:bookers]],
         }
 
 

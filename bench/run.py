@@ -320,6 +320,8 @@ def probe(port: int, route: Route, fixtures: dict) -> None:
     status, headers, body = http_request(port, route.requests[-1])
     if status != route.expect:
         raise BenchError(f"{route.label} answered {status}, expected {route.expect}: {body[:300]!r}")
+    if route.expect == 200 and "Cookie" in route.requests[-1]["headers"] and b'class="log-out"' not in body:
+        raise BenchError(f"{route.label} was answered as to a visitor: the session cookie was refused")
     if route.key == "book":
         location = headers.get("Location", "")
         if not location.rstrip("/").endswith(route.requests[-1]["path"].rsplit("/book", 1)[0]):
@@ -358,6 +360,9 @@ def run_dataset(name: str, args, databases: Databases, workdir: Path) -> Dataset
         statuses = inprocess[route.key]["statuses"]
         if statuses != [route.expect]:
             raise BenchError(f"[{name}] {route.label} answered {statuses} in process, expected {route.expect}")
+        if route.expect == 200 and "Cookie" in route.requests[0]["headers"] and not inprocess[route.key]["logged_in"]:
+            # A cookie the app turns away still gets a 200: the page a visitor sees.
+            raise BenchError(f"[{name}] {route.label} was answered as to a visitor: the session cookie was refused")
     result = DatasetResult(name, counts, routes, inprocess)
     if args.no_load:
         return result

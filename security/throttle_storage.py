@@ -59,6 +59,7 @@ class DatabaseStorage(Storage):
             raise ValueError("DatabaseStorage needs the database_url storage option")
         self.url = side_database_url(database_url)
         self._engine: sa.Engine | None = None
+        self._upsert = None
         self._lock = threading.Lock()
 
     @property
@@ -71,7 +72,8 @@ class DatabaseStorage(Storage):
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
-                    engine = sa.create_engine(self.url, pool_pre_ping=True)
+                    # A SQLite file has no server to drop the connection: no ping per hit.
+                    engine = sa.create_engine(self.url, pool_pre_ping=make_url(self.url).get_backend_name() != "sqlite")
                     if engine.dialect.name == "sqlite":
                         # Every worker may get here at once: IF NOT EXISTS, not check-then-create.
                         with engine.begin() as connection:
@@ -84,21 +86,33 @@ class DatabaseStorage(Storage):
     def _insert(self):
         return (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(_table)
 
+    def _upsert_statement(self):
+        """The statement ``incr`` runs, built once (each write request hits three limits)."""
+        if self._upsert is None:
+            amount = sa.bindparam("amount", type_=sa.Integer)
+            now = sa.bindparam("now", type_=_table.c.expires_at.type)
+            until = sa.bindparam("until", type_=_table.c.expires_at.type)
+            expired = _table.c.expires_at <= now
+            self._upsert = self._insert().values(
+                key=sa.bindparam("key", type_=_table.c.key.type), count=amount, expires_at=until,
+            ).on_conflict_do_update(
+                index_elements=[_table.c.key],
+                set_={
+                    "count": sa.case((expired, amount), else_=_table.c.count + amount),
+                    "expires_at": sa.case((expired, until), else_=_table.c.expires_at),
+                },
+            ).returning(_table.c.count)
+        return self._upsert
+
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Add ``amount`` to the key's count, starting a new window of ``expiry`` seconds
         when the last one has ended; return the count after it, in one statement."""
         now = time.time()
-        insert = self._insert().values(key=key, count=amount, expires_at=now + expiry)
-        expired = _table.c.expires_at <= now
-        statement = insert.on_conflict_do_update(
-            index_elements=[_table.c.key],
-            set_={
-                "count": sa.case((expired, amount), else_=_table.c.count + amount),
-                "expires_at": sa.case((expired, now + expiry), else_=_table.c.expires_at),
-            },
-        ).returning(_table.c.count)
+        statement = self._upsert_statement()
         with self.engine.begin() as connection:
-            count = connection.execute(statement).scalar_one()
+            count = connection.execute(
+                statement, {"key": key, "amount": amount, "now": now, "until": now + expiry}
+            ).scalar_one()
             if random.randrange(CLEANUP_ONE_IN) == 0:
                 connection.execute(sa.delete(_table).where(_table.c.expires_at < now))
         return count

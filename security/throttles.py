@@ -62,6 +62,10 @@ def _writes(per: str):
     return exempt
 
 
+def _is_read() -> bool:
+    return request.method in SAFE_METHODS
+
+
 def _account_key() -> str:
     return f"account:{current_user.id}" if current_user.is_authenticated else "anonymous"
 
@@ -85,6 +89,9 @@ def init_app(app: Flask) -> None:
         key_prefix="linli",
     )
     limiter.init_app(app)
+    # Every limit here is on writes: reads skip the limiter's per-request work entirely
+    # (resolving and parsing the limits cost more than many a page's query).
+    limiter.request_filter(_is_read)
     app.extensions[EXTENSION] = limiter
 
     @app.errorhandler(429)

@@ -13,6 +13,7 @@ and administrators always see it. Who belongs is read from the data at that mome
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -84,9 +85,17 @@ def visible_to(user: User | None):
         return is_open()
     if user.has_role(Role.ADMIN):
         return sa.true()
-    in_group = sa.exists().where(EventAudience.event_id == Event.id, _belongs(user.id))
+    return _visible_to_member(user.id)
+
+
+@functools.lru_cache(maxsize=256)
+def _visible_to_member(user_id: int):
+    """``visible_to`` for a person who isn't an administrator. Built once per person and
+    process: SQL expressions never change once built, and building this one cost more
+    than the database spends answering the query it is part of."""
+    in_group = sa.exists().where(EventAudience.event_id == Event.id, _belongs(user_id))
     organizes = sa.exists().where(
-        program_organizers.c.program_id == Event.program_id, program_organizers.c.user_id == user.id
+        program_organizers.c.program_id == Event.program_id, program_organizers.c.user_id == user_id
     )
     return sa.or_(is_open(), in_group, organizes)
 

@@ -26,6 +26,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -34,7 +35,8 @@ from sqlalchemy.orm import Session
 
 from models import FeedVersion, db
 
-from .feeds import Feed
+if TYPE_CHECKING:  # feeds reads versions through this module
+    from .feeds import Feed
 
 EVENTS = "events"
 
@@ -62,9 +64,12 @@ PERSON_COLUMNS = {
 _SCOPES = "linli_feed_scopes"
 
 
+PERSON_PREFIX = "person:"
+
+
 def person_scope(user_id: int) -> str:
     """The version that counts changes to one person's own feed."""
-    return f"person:{user_id}"
+    return f"{PERSON_PREFIX}{user_id}"
 
 
 def _scopes_of_row(table: str, obj) -> Iterable[str]:
@@ -134,6 +139,19 @@ def _bump(session) -> None:
 def _forget(session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_SCOPES, None)
+
+
+def version_of(scope) -> sa.ScalarSelect:
+    """SQL for the current version of ``scope`` (a string or an SQL expression), 0 for one
+    never raised: a column for a query that reads the versions with something else."""
+    return sa.func.coalesce(
+        sa.select(FeedVersion.version).where(FeedVersion.scope == scope).scalar_subquery(), 0
+    )
+
+
+def person_scope_of(user_id) -> sa.ColumnElement[str]:
+    """``person_scope`` in SQL, for a person's id column."""
+    return sa.literal(PERSON_PREFIX) + sa.cast(user_id, sa.String)
 
 
 def versions(scopes: Iterable[str]) -> tuple[int, ...]:

@@ -42,10 +42,10 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from models.shift import role_title
 from models import (
-    Booking, CalendarToken, Event, EventStatus, Program, ProgramKind, ShiftRole, User, db,
+    Booking, CalendarToken, Event, EventStatus, NotificationSettings, Program, ProgramKind, ShiftRole, User, db,
 )
 
-from . import audiences, schedules
+from . import audiences, feed_cache, schedules
 from .booking import held_or_cancelled_with_event
 from .dates import LOCAL_TZ, to_local
 from .db import begin_write
@@ -509,6 +509,38 @@ def show_children(user: User, shown: bool) -> None:
 def feed_token_of(user: User) -> CalendarToken | None:
     """The person's current personal-feed token record (its hash), if they made one."""
     return db.session.get(CalendarToken, user.id)
+
+
+@dataclass(frozen=True)
+class FeedOwner:
+    """Whose personal feed a token opens, what their feed depends on besides the data
+    (their calendar alarm), and the versions of that data (``EVENTS``, then theirs)."""
+
+    user_id: int
+    alarm_minutes: int | None
+    versions: tuple[int, int]
+
+
+def feed_owner(token: str) -> FeedOwner | None:
+    """The active person whose personal feed ``token`` opens, with their alarm and the
+    feed's versions, in one query (a revalidation needs nothing more); None for an
+    unknown or replaced token or an inactive account. The token is looked up and compared
+    as in ``user_for_feed_token``."""
+    if not _TOKEN_PATTERN.fullmatch(token or ""):
+        return None
+    digest = _digest(token)
+    row = db.session.execute(
+        sa.select(
+            CalendarToken.token_hash, User.id, NotificationSettings.calendar_alarm_minutes,
+            feed_cache.version_of(feed_cache.EVENTS), feed_cache.version_of(feed_cache.person_scope_of(User.id)),
+        )
+        .join(User, User.id == CalendarToken.user_id)
+        .outerjoin(NotificationSettings, NotificationSettings.user_id == User.id)
+        .where(CalendarToken.token_hash == digest, User.is_active_account.is_(True))
+    ).first()
+    if row is None or not hmac.compare_digest(row[0], digest):
+        return None
+    return FeedOwner(user_id=row[1], alarm_minutes=row[2], versions=(row[3], row[4]))
 
 
 def user_for_feed_token(token: str) -> User | None:

@@ -27,6 +27,7 @@ Telling people
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -173,6 +174,18 @@ def is_shift_booking():
     return Booking.quota_id.in_(sa.select(ShiftRole.quota_id))
 
 
+@functools.cache
+def _record_query():
+    """``no_show_record``'s statement, built once: it runs before every booking, and
+    building it cost more than running it. Its values are bound when it runs."""
+    return (
+        _no_show_query(sa.bindparam("now"))
+        .with_only_columns(Event.id, Event.title, Event.starts_at, Event.ends_at, Event.class_number)
+        .where(Booking.user_id == sa.bindparam("user_id"), Event.ends_at > sa.bindparam("since"), ~is_shift_booking())
+        .distinct()
+    )
+
+
 def no_show_record(user: User, *, now: datetime, policy: NoShowPolicy | None = None) -> NoShowRecord:
     """The person's no-shows that matter at ``now`` and the pause they bring (one query).
 
@@ -186,12 +199,7 @@ def no_show_record(user: User, *, now: datetime, policy: NoShowPolicy | None = N
     """
     policy = policy or NoShowPolicy.from_config()
     since = now - policy.window - policy.pause
-    rows = db.session.execute(
-        _no_show_query(now)
-        .with_only_columns(Event.id, Event.title, Event.starts_at, Event.ends_at, Event.class_number)
-        .where(Booking.user_id == user.id, Event.ends_at > since, ~is_shift_booking())
-        .distinct()
-    ).all()
+    rows = db.session.execute(_record_query(), {"now": now, "user_id": user.id, "since": since}).all()
     missed = sorted(
         (MissedEvent(event_id=r[0], title=r[1], starts_at=r[2], ends_at=r[3], class_number=r[4]) for r in rows),
         key=lambda m: (m.ends_at, m.event_id),

@@ -13,6 +13,7 @@ from flask import (
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 
@@ -124,6 +125,10 @@ def _labels() -> dict:
         labels={status: str(label) for status, label in roster_service.STATUS_LABELS.items()},
         method_labels={method: str(label) for method, label in roster_service.METHOD_LABELS.items()},
         not_yet=str(roster_service.NOT_YET_LABEL),
+        no_show=str(roster_service.NO_SHOW_LABEL),
+        kind_labels={kind: str(label) for kind, label in roster_service.KIND_LABELS.items()},
+        # Every row's forms carry the same token: made once, not once per row.
+        form_token=generate_csrf(),
     )
 
 

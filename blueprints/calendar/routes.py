@@ -11,8 +11,8 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_login import current_user
 
-from models import Event, Program
-from services import feed_cache, feeds, notifications
+from models import Event, Program, User, db
+from services import feed_cache, feeds
 from services.dates import now_utc
 
 from ..common import event_page
@@ -67,14 +67,16 @@ def _language() -> str:
     return current_app.config["CALENDAR_LANGUAGE"]
 
 
-def _cached(key: tuple, scopes: list[str], build) -> feeds.Feed:
+def _cached(key: tuple, scopes: list[str], build, versions: tuple[int, ...] | None = None) -> feeds.Feed:
     """The feed ``key`` from this process's cache when the versions of ``scopes`` haven't
-    moved and the clock hasn't changed it; else ``build(now)`` and keep it."""
+    moved and the clock hasn't changed it; else ``build(now)`` and keep it. ``versions``:
+    those of ``scopes``, when already read."""
     cache = current_app.extensions.setdefault("linli_feed_cache", feed_cache.FeedCache())
     now = now_utc()
     # Everything a feed's bytes depend on besides the data: where links point, the language.
     key = (*key, absolute_url("calendar.all_events"), _language())
-    versions = feed_cache.versions(scopes)
+    if versions is None:
+        versions = feed_cache.versions(scopes)
     feed = cache.get(key, versions, now=now)
     if feed is None:
         feed = build(now)
@@ -177,12 +179,14 @@ def event(event_id: int):
 def personal(token: str):
     """A person's own feed, opened by the secret token in its URL (no login: calendar
     apps can't log in). An unknown or replaced token is a 404."""
-    user = feeds.user_for_feed_token(token)
-    if user is None:
+    # One query answers a revalidation: the token's owner, their alarm, the versions.
+    owner = feeds.feed_owner(token)
+    if owner is None:
         abort(404)
-    settings = notifications.settings_of(user)
-    alarm = settings.calendar_alarm_minutes if settings else None
-    feed = _cached(("personal", user.id, alarm), [feed_cache.EVENTS, feed_cache.person_scope(user.id)],
-                   lambda now: feeds.personal_feed(user, now=now, links=_links(), language=_language(),
-                                                   alarm_minutes=alarm))
+    alarm = owner.alarm_minutes
+    feed = _cached(("personal", owner.user_id, alarm),
+                   [feed_cache.EVENTS, feed_cache.person_scope(owner.user_id)],
+                   lambda now: feeds.personal_feed(db.session.get(User, owner.user_id), now=now, links=_links(),
+                                                   language=_language(), alarm_minutes=alarm),
+                   versions=owner.versions)
     return ics_response(feed, filename="linli-my-calendar.ics")

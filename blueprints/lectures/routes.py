@@ -16,7 +16,7 @@ from services import programs as program_service
 from services.dates import now_utc, to_local
 
 from .. import event_pages
-from ..common import BookForm, ConfirmForm, book_seat_and_redirect, page_arg, require_organizer_of, role_required
+from ..common import book_seat_and_redirect, page_arg, require_organizer_of, role_required
 from ..weekly_forms import fill_venue_choices, series_choices
 from .forms import CancelLectureForm, LectureForm, TermForm
 
@@ -70,7 +70,6 @@ def detail(event_id: int):
         "lectures/detail.html", event=event, mine=mine, now=now,
         position=capacity.waitlist_position(mine) if mine else None,
         waiting=capacity.waiting_counts([event.seat_quota_id]).get(event.seat_quota_id, 0),
-        book_form=BookForm(), cancel_form=ConfirmForm(),
         can_manage=event.program.is_organized_by(current_user),
         refusal=booking_service.booking_refusal(event, now),
         group=audiences.describe(group) if (group := audiences.audience_of(event)) else None,

@@ -15,7 +15,7 @@ from services.venues import can_share_rooms
 
 from .. import event_pages
 from ..common import (
-    BookForm, ConfirmForm, book_seat_and_redirect, flash_error, redirect_next, render_confirmation,
+    ConfirmForm, book_seat_and_redirect, flash_error, redirect_next, render_confirmation,
     require_organizer_of,
 )
 from ..event_forms import show_error
@@ -184,7 +184,6 @@ def event(event_id: int):
         waiting=capacity.waiting_counts([event.seat_quota_id]).get(event.seat_quota_id, 0),
         refusal=booking_service.booking_refusal(event, now),
         can_manage=troupes.can_manage(current_user, program, troupe),
-        book_form=BookForm(), cancel_form=ConfirmForm(),
     )
 
 
