@@ -296,35 +296,27 @@ def dismiss_worker(grid: Grid, user_id: int, *, actor: User, now: datetime) -> b
 
 def leaders_by_building(building_ids: Iterable[int]) -> dict[int, list[User]]:
     """The leaders of each building, by building id, in one query."""
-    ids = list(building_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(BuildingLeader.building_id, User)
-        .join(User, User.id == BuildingLeader.user_id)
-        .where(BuildingLeader.building_id.in_(ids))
-        .order_by(BuildingLeader.appointed_at, User.id)
-    ).all()
-    result: dict[int, list[User]] = {}
-    for building_id, user in rows:
-        result.setdefault(building_id, []).append(user)
-    return result
+    return _appointed(BuildingLeader, BuildingLeader.building_id, building_ids)
 
 
 def workers_by_grid(grid_ids: Iterable[int]) -> dict[int, list[User]]:
     """The workers of each grid, by grid id, in one query."""
-    ids = list(grid_ids)
+    return _appointed(GridWorker, GridWorker.grid_id, grid_ids)
+
+
+def _appointed(model, key, ids: Iterable[int]) -> dict[int, list[User]]:
+    """The people appointed in ``model`` (leaders, grid workers) for each of ``ids`` of its
+    ``key`` column, in order of appointment, in one query."""
+    ids = list(ids)
     if not ids:
         return {}
     rows = db.session.execute(
-        sa.select(GridWorker.grid_id, User)
-        .join(User, User.id == GridWorker.user_id)
-        .where(GridWorker.grid_id.in_(ids))
-        .order_by(GridWorker.appointed_at, User.id)
+        sa.select(key, User).join(User, User.id == model.user_id)
+        .where(key.in_(ids)).order_by(model.appointed_at, User.id)
     ).all()
     result: dict[int, list[User]] = {}
-    for grid_id, user in rows:
-        result.setdefault(grid_id, []).append(user)
+    for owner_id, user in rows:
+        result.setdefault(owner_id, []).append(user)
     return result
 
 
