@@ -105,11 +105,13 @@ def index():
     past_days = roster_service.events_by_day(shown, today - timedelta(days=7), today) if first_day == today else {}
     past = [e for day in sorted(past_days, reverse=True) for e in reversed(past_days[day]) if e.ends_at <= now]
     events = [e for day_events in days.values() for e in day_events]
+    open_early = {e.id for e in events if to_local(e.starts_at).date() > today
+                  and attendance.checkin_opens_at(e) <= now and not e.is_cancelled}
     return render_template(
         "attendance/index.html", now=now, today=today, programs=programs, chosen=chosen,
         first_day=first_day, days=days, past=past, unfold_all=len(events) <= DAYS_OPEN,
         checked_in=roster_service.checked_in_counts(e.id for e in events + past),
-        opens=attendance.checkin_opens_at,
+        open_early=open_early,
     )
 
 

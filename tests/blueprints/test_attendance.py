@@ -96,6 +96,19 @@ def test_rosters_are_for_the_events_organizers_only(client, event):
     assert client.get("/attendance/").status_code == 403
 
 
+def test_late_in_the_evening_the_first_event_after_midnight_is_ready_at_the_door(
+        client, organizer, program, time_machine):
+    time_machine.move_to(datetime(2026, 12, 31, 23, 50, tzinfo=LOCAL_TZ), tick=False)
+    soon = make_event(program, starts_in=timedelta(minutes=20), title="跨年诵读会")
+    later = make_event(program, starts_in=timedelta(hours=10), title="新年第一讲")
+    login(client, organizer)
+    html = client.get("/attendance/").get_data(as_text=True)
+    # Check-in for the midnight event is open: it has its card with the QR screen …
+    assert f"/attendance/{soon.id}/screen" in html
+    # … while tomorrow morning's lecture waits in the folded list of its day.
+    assert f"/attendance/{later.id}/" in html and f"/attendance/{later.id}/screen" not in html
+
+
 def test_unknown_events_and_programs_are_404(client, organizer):
     login(client, organizer)
     assert client.get("/attendance/999/").status_code == 404

@@ -403,7 +403,9 @@ def test_a_talk_in_the_past_is_refused_beside_the_date(client, team, organizer):
 def test_moving_a_talk_onto_a_holders_other_shift_is_refused(client, team, organizer):
     member = make_member(team, "陈玉兰")
     talk = make_talk(team, title="要改时间的宣讲", starts_in=timedelta(days=3))
-    other = make_talk(team, title="另一场", starts_in=timedelta(days=5))
+    # At ten in the morning, whatever the hour now: moved there, the talk ends the same day.
+    ten_o_clock = local_datetime(to_local(now_utc()).date() + timedelta(days=5), time(10))
+    other = make_talk(team, title="另一场", starts_in=ten_o_clock - now_utc())
     shifts.sign_up(role_of(talk), member, now=now_utc())
     shifts.sign_up(role_of(other), member, now=now_utc())
     db.session.commit()
