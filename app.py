@@ -72,6 +72,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     wiring.connect()
     _register_hooks(app)
     _register_error_handlers(app)
+    _wrap_wsgi_app(app)
 
     from cli import register_commands
 
@@ -91,9 +92,6 @@ def _finish_config(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **settings.postgresql_engine_options(app.config), **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
-    if app.config["PROXY_COUNT"]:
-        trusted = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.instance_secret_key(app.instance_path)
     app.config.setdefault("SQLALCHEMY_SESSION_OPTIONS", {})
@@ -108,6 +106,21 @@ def _finish_config(app: Flask) -> None:
             # The throttles count in the site's own database (security/throttle_storage.py).
             app.config["RATELIMIT_STORAGE_URI"] = "linli+db://"
             app.config["RATELIMIT_STORAGE_OPTIONS"] = {"database_url": uri}
+
+
+def _wrap_wsgi_app(app: Flask) -> None:
+    """What answers before Flask: unchanged calendar feeds (``blueprints/calendar/front.py``),
+    inside ProxyFix when the site is behind proxies, so it sees the visitor's address."""
+    from blueprints.calendar.front import FeedFront
+
+    def engine():
+        with app.app_context():
+            return db.engine
+
+    app.wsgi_app = FeedFront(app.wsgi_app, engine)
+    if app.config["PROXY_COUNT"]:
+        trusted = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
 
 
 def _select_locale() -> str:

@@ -43,7 +43,7 @@ EVENTS = "events"
 # Tables whose rows no feed shows: writing them leaves every feed as it was.
 QUIET_TABLES = frozenset({
     "feed_versions", "quotas", "audit_entries", "attendance", "attendance_changes",
-    "service_entries", "shift_outcomes", "calendar_tokens", "user_roles", "program_organizers",
+    "service_entries", "shift_outcomes", "user_roles", "program_organizers",
     "youth_rules", "alembic_version", "notifications", "deliveries", "organizer_messages",
     "logins", "throttle_counters", "password_reset_codes", "closed_days",
     # Where people live and who looks after them, the reward list: no feed shows them.
@@ -59,6 +59,9 @@ PERSON_COLUMNS = {
     "children": "parent_id",
     "users": "id",
     "notification_settings": "user_id",  # the alarm a person chose for their own feed
+    # A replaced token retires the old feed address (blueprints/calendar/front.py answers
+    # an address while its versions stand).
+    "calendar_tokens": "user_id",
 }
 
 _SCOPES = "linli_feed_scopes"

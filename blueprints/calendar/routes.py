@@ -16,6 +16,7 @@ from services import feed_cache, feeds
 from services.dates import now_utc
 
 from ..common import event_page
+from . import front
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
@@ -76,11 +77,12 @@ def _cached(key: tuple, scopes: list[str], build, versions: tuple[int, ...] | No
     # Everything a feed's bytes depend on besides the data: where links point, the language.
     key = (*key, absolute_url("calendar.all_events"), _language())
     if versions is None:
-        versions = feed_cache.versions(scopes)
+        versions = front.versions_read(request.environ, scopes) or feed_cache.versions(scopes)
     feed = cache.get(key, versions, now=now)
     if feed is None:
         feed = build(now)
         cache.put(key, versions, feed, now=now)
+    front.remember(request.environ, scopes, versions, feed)
     return feed
 
 
