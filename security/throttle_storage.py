@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from models import ThrottleCounter
+from services.db import WRITE_OPTION
 
 # Expired rows are deleted now and then (on about one hit in CLEANUP_ONE_IN).
 CLEANUP_ONE_IN = 200
@@ -59,6 +60,7 @@ class DatabaseStorage(Storage):
             raise ValueError("DatabaseStorage needs the database_url storage option")
         self.url = side_database_url(database_url)
         self._engine: sa.Engine | None = None
+        self._writer: sa.Engine | None = None
         self._upsert = None
         self._lock = threading.Lock()
 
@@ -82,6 +84,14 @@ class DatabaseStorage(Storage):
                                 connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
                     self._engine = engine
         return self._engine
+
+    @property
+    def writer(self) -> sa.Engine:
+        """The engine for writes: on SQLite they begin IMMEDIATE, in the writers' queue of
+        the counters' file (services/db.py), like the site's own writes."""
+        if self._writer is None:
+            self._writer = self.engine.execution_options(**{WRITE_OPTION: True})
+        return self._writer
 
     def _insert(self):
         return (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(_table)
@@ -109,7 +119,7 @@ class DatabaseStorage(Storage):
         when the last one has ended; return the count after it, in one statement."""
         now = time.time()
         statement = self._upsert_statement()
-        with self.engine.begin() as connection:
+        with self.writer.begin() as connection:
             count = connection.execute(
                 statement, {"key": key, "amount": amount, "now": now, "until": now + expiry}
             ).scalar_one()
@@ -145,10 +155,10 @@ class DatabaseStorage(Storage):
 
     def reset(self) -> int | None:
         """Forget every counter; return how many there were."""
-        with self.engine.begin() as connection:
+        with self.writer.begin() as connection:
             return connection.execute(sa.delete(_table)).rowcount
 
     def clear(self, key: str) -> None:
         """Forget one key's counter."""
-        with self.engine.begin() as connection:
+        with self.writer.begin() as connection:
             connection.execute(sa.delete(_table).where(_table.c.key == key))

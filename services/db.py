@@ -8,11 +8,16 @@ transaction there.
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import threading
+import time
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from models import db
 
@@ -113,10 +118,93 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _begin(connection) -> None:
-    """Begin SQLite transactions ourselves: IMMEDIATE for writes, DEFERRED for reads."""
+    """Begin SQLite transactions ourselves: IMMEDIATE for writes (in the writers' queue),
+    DEFERRED for reads."""
     if connection.dialect.name != "sqlite":
         return
     if connection.get_execution_options().get(WRITE_OPTION):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _join_writers_queue(connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _leave_writers_queue(connection.connection.info)
+            raise
     else:
         connection.exec_driver_sql("BEGIN")
+
+
+# --- the writers' queue ------------------------------------------------------------------
+#
+# A writer that finds SQLite's write lock taken waits in SQLite's busy handler, which
+# sleeps 1, 2, 5, 10 … up to 100 ms between tries: under a rush of bookings an unlucky
+# writer sleeps through many commits, and a booking's slowest answers took most of a
+# second. So writers first take a lock on a file beside the database (``flock``, which
+# every process and thread sees), tried every fraction of a millisecond, and begin
+# IMMEDIATE only once they hold it: the next writer goes as soon as the last one commits.
+# The queue only orders writers; SQLite's own lock still guards the data, and a writer
+# that can't get into the queue within the busy timeout goes on to SQLite's lock as before.
+
+QUEUE_SUFFIX = "-writers"
+QUEUE_WAIT_SECONDS = 15.0  # as the busy timeout
+_QUEUE_KEY = "linli_writers_queue"
+_queued_here = threading.local()  # the queues this thread holds a place in
+
+
+def _queue_path(connection) -> str | None:
+    database = connection.engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None  # an in-memory database has one connection's writers only
+    return os.path.abspath(database) + QUEUE_SUFFIX
+
+
+def _join_writers_queue(connection) -> None:
+    info = connection.connection.info
+    path = _queue_path(connection)
+    held = getattr(_queued_here, "paths", None)
+    if held is None:
+        held = _queued_here.paths = set()
+    if path is None or _QUEUE_KEY in info or path in held:
+        # A second write transaction of this thread on the same database (another
+        # connection) would wait for its own first one: it waits in SQLite instead.
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline, pause = time.monotonic() + QUEUE_WAIT_SECONDS, 0.0002
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                return
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.002)
+    info[_QUEUE_KEY] = (fd, path, held)
+    held.add(path)
+
+
+def _leave_writers_queue(info) -> None:
+    place = info.pop(_QUEUE_KEY, None)
+    if place is not None:
+        fd, path, held = place
+        held.discard(path)
+        os.close(fd)  # closing the file gives the lock up
+
+
+@event.listens_for(Engine, "commit")
+def _commit(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        _leave_writers_queue(connection.connection.info)
+
+
+@event.listens_for(Engine, "rollback")
+def _rollback(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        _leave_writers_queue(connection.connection.info)
+
+
+@event.listens_for(Pool, "checkin")
+def _checkin(dbapi_connection, connection_record) -> None:
+    """A connection that goes back to the pool never keeps a place in the queue."""
+    if connection_record is not None:
+        _leave_writers_queue(connection_record.info)
