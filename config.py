@@ -148,7 +148,7 @@ def normalize_database_url(url: str) -> str:
 
 def postgresql_engine_options(config) -> dict:
     """Engine options for PostgreSQL from the settings: the pool each server process keeps,
-    a statement timeout and the application name, set on every new connection."""
+    a statement timeout, no JIT and the application name, set on every new connection."""
     return {
         "pool_size": config["DATABASE_POOL_SIZE"],
         "max_overflow": config["DATABASE_MAX_OVERFLOW"],
@@ -157,7 +157,10 @@ def postgresql_engine_options(config) -> dict:
         "connect_args": {
             "application_name": config["DATABASE_APPLICATION_NAME"],
             "connect_timeout": 5,
-            "options": f"-c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])}",
+            # No JIT: Linli's statements take milliseconds, and compiling one with LLVM
+            # takes a second or more (seconds on a busy server) whenever the planner's
+            # estimates are high, as they are after a table was emptied and refilled.
+            "options": f"-c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])} -c jit=off",
         },
     }
 

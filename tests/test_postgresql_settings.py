@@ -1,5 +1,5 @@
 """PostgreSQL as the scale-out engine: the pool each server process keeps, the statement
-timeout and the application name come from the settings and reach the server."""
+timeout, JIT off and the application name come from the settings and reach the server."""
 from __future__ import annotations
 
 import pytest
@@ -21,7 +21,7 @@ def test_postgresql_urls_get_a_small_pool_a_statement_timeout_and_a_name():
     options = _options("postgresql://linli@db.internal/linli")
     assert (options["pool_size"], options["max_overflow"], options["pool_pre_ping"]) == (3, 2, True)
     assert options["connect_args"] == {
-        "application_name": "linli", "connect_timeout": 5, "options": "-c statement_timeout=15000",
+        "application_name": "linli", "connect_timeout": 5, "options": "-c statement_timeout=15000 -c jit=off",
     }
 
 
@@ -33,7 +33,7 @@ def test_the_environment_sets_them():
     options = _options("postgresql://linli@db.internal/linli", **settings)
     assert (options["pool_size"], options["max_overflow"]) == (8, 0)
     assert options["connect_args"]["application_name"] == "linli-app2"
-    assert options["connect_args"]["options"] == "-c statement_timeout=5000"
+    assert options["connect_args"]["options"] == "-c statement_timeout=5000 -c jit=off"
     assert settings["PROXY_COUNT"] == 2
 
 
@@ -52,6 +52,7 @@ def test_the_server_sees_the_name_and_enforces_the_timeout():
             assert db.engine.pool.size() == 4
             assert db.session.execute(sa.text("SHOW application_name")).scalar_one() == "linli-web1"
             assert db.session.execute(sa.text("SHOW statement_timeout")).scalar_one() == "300ms"
+            assert db.session.execute(sa.text("SHOW jit")).scalar_one() == "off"
             with pytest.raises(OperationalError, match="statement timeout"):
                 db.session.execute(sa.text("SELECT pg_sleep(2)"))
             db.session.rollback()
