@@ -10,7 +10,7 @@ Every setting can be changed from the environment without editing this file:
   (default), or ``off``; paths and queries in it are redacted (``serving.py``);
 - ``LINLI_ERROR_LOG``   where errors go (default ``-``, standard error: journald keeps it);
 - ``LINLI_LOG_LEVEL``   gunicorn's own log level (``info``);
-- ``LINLI_MAX_REQUESTS``  restart a worker after this many requests (2000; 0 never);
+- ``LINLI_MAX_REQUESTS``  restart a worker after this many requests (20000; 0 never);
 
 and ``GUNICORN_CMD_ARGS`` or command-line options override anything here (the benchmarks
 and the race tests pass ``--workers`` and ``--bind`` that way). The app itself reads its
@@ -42,8 +42,14 @@ threads = _env_int("LINLI_THREADS", 1)
 timeout = _env_int("LINLI_TIMEOUT", 30)
 graceful_timeout = _env_int("LINLI_GRACEFUL_TIMEOUT", 30)
 keepalive = 5  # seconds an idle connection from nginx stays open
-max_requests = _env_int("LINLI_MAX_REQUESTS", 2000)
-max_requests_jitter = max_requests // 10
+# Workers are replaced now and then, in case something grows that shouldn't (every cache
+# the app keeps is bounded). Not too often: a new worker loads the app (1–2 s of CPU) and
+# builds its feeds anew, and at 2,000 requests a worker under a rush of cheap requests
+# (calendar apps revalidating, ~300 a second per worker) was replaced every few seconds —
+# all workers within the same second or two, as they share the load evenly, so for a
+# moment none answered. A wide jitter keeps their turns apart.
+max_requests = _env_int("LINLI_MAX_REQUESTS", 20000)
+max_requests_jitter = max_requests // 2
 
 # Logs: the access log never shows a calendar token, a check-in code or a search for a
 # phone number (serving.RedactingLogger); it records the real visitor's address as the

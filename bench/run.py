@@ -395,6 +395,9 @@ def run_dataset(name: str, args, databases: Databases, workdir: Path) -> Dataset
                 run = wrk(ports[route.server], files[route.key], seconds=args.duration,
                           connections=args.connections, skip=sent[route.key])
                 sent[route.key] += run["requests"] + 2 * args.connections
+                print(f"[{name}] round {round_number + 1} {route.key}: {run['rps']:.0f}/s, "
+                      f"p50 {run['p50_us'] / 1000:.1f} ms, p99 {run['p99_us'] / 1000:.1f} ms, "
+                      f"timeouts {run['errors']['timeout']}", file=sys.stderr)
                 errors = sum(run["errors"].values()) - run["errors"]["timeout"]
                 ran_out = "the booking list ran out: some bookings were sent twice (raise --bookers)"
                 if route.key == "book" and sent[route.key] > len(route.requests) and ran_out not in result.notes:
