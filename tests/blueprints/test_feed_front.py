@@ -9,16 +9,8 @@ import pytest
 from models import Role, db
 from services import feeds, people
 from services.booking import book_seat
-from tests.conftest import login, make_event, make_program, make_user, make_venue
-
-
-@pytest.fixture
-def lecture(app, now):
-    program = make_program(slug="wenshi-jiangtang", name="周三文史讲堂")
-    event = make_event(program, title="管仲与齐国的富国之道", now=now - timedelta(days=2))
-    event.venue = make_venue("城市书房")
-    db.session.commit()
-    return event
+from tests.blueprints.test_calendar import lecture, new_token  # noqa: F401 (a fixture)
+from tests.conftest import login, make_user
 
 
 @pytest.fixture
@@ -38,18 +30,12 @@ def comparable(response, *, nonce: bool = True) -> dict:
     return headers
 
 
-def token_for(user, now) -> str:
-    token = feeds.reset_feed_token(user, now=now)
-    db.session.commit()
-    return token
-
-
 def test_an_unchanged_feed_is_answered_before_flask_exactly_as_flask_answered(
         client, lecture, now, through_flask, count_queries):
     user = make_user()
     book_seat(lecture, user, now=now)
     db.session.commit()
-    for url in ("/calendar/all.ics", "/calendar/wenshi-jiangtang.ics", f"/calendar/u/{token_for(user, now)}.ics"):
+    for url in ("/calendar/all.ics", "/calendar/wenshi-jiangtang.ics", f"/calendar/u/{new_token(user, now)}.ics"):
         through_flask.clear()
         first = client.get(url)
         assert first.status_code == 200 and through_flask == [1]
@@ -71,7 +57,7 @@ def test_an_unchanged_feed_is_answered_before_flask_exactly_as_flask_answered(
 
 
 def test_a_personal_feed_answered_before_flask_stays_private(client, lecture, now, through_flask):
-    url = f"/calendar/u/{token_for(make_user(), now)}.ics"
+    url = f"/calendar/u/{new_token(make_user(), now)}.ics"
     first = client.get(url)
     answers = [client.get(url), client.get(url, headers={"If-None-Match": first.headers["ETag"]})]
     assert len(through_flask) == 1
@@ -99,7 +85,7 @@ def test_after_a_first_304_the_front_answers_304s_but_sends_the_body_through_fla
 def test_a_write_a_replaced_token_or_a_deactivation_reaches_flask_at_once(client, lecture, now, through_flask):
     user = make_user()
     admin = make_user("管理员", roles=(Role.RESIDENT, Role.ADMIN))
-    token = token_for(user, now)
+    token = new_token(user, now)
     personal, public = f"/calendar/u/{token}.ics", "/calendar/all.ics"
     etag = client.get(public).headers["ETag"]
     client.get(personal)
@@ -109,10 +95,10 @@ def test_a_write_a_replaced_token_or_a_deactivation_reaches_flask_at_once(client
     changed = client.get(public, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and "齐国的盐铁之策" in changed.get_data(as_text=True)
 
-    token_for(user, now)  # a new address: the old one is gone, at once
+    new_token(user, now)  # a new address: the old one is gone, at once
     assert client.get(personal).status_code == 404
 
-    personal = f"/calendar/u/{token_for(user, now)}.ics"
+    personal = f"/calendar/u/{new_token(user, now)}.ics"
     assert client.get(personal).status_code == 200
     assert client.get(personal).status_code == 200  # now kept by the front
     people.deactivate(user, by=admin, now=now, release_bookings=False)
