@@ -105,8 +105,10 @@ def index():
     past_days = roster_service.events_by_day(shown, today - timedelta(days=7), today) if first_day == today else {}
     past = [e for day in sorted(past_days, reverse=True) for e in reversed(past_days[day]) if e.ends_at <= now]
     events = [e for day_events in days.values() for e in day_events]
+    # Late in the evening the first events after midnight already take check-ins: they
+    # get the full card with the QR screen, as today's do.
     open_early = {e.id for e in events if to_local(e.starts_at).date() > today
-                  and attendance.checkin_opens_at(e) <= now and not e.is_cancelled}
+                  and attendance.self_checkin_refusal(e, now) is None}
     return render_template(
         "attendance/index.html", now=now, today=today, programs=programs, chosen=chosen,
         first_day=first_day, days=days, past=past, unfold_all=len(events) <= DAYS_OPEN,
